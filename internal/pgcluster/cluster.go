@@ -1,0 +1,362 @@
+// Package pgcluster runs a private PostgreSQL cluster from the machine's
+// installed server binaries (initdb, postgres) inside a data folder, listening
+// only on a Unix socket. It lets `colearn serve` start with no database set up
+// and lets the test suite bring its own PostgreSQL.
+//
+// PostgreSQL refuses to run as root, so when the current process is root the
+// cluster's files are owned by, and its server runs as, an unprivileged
+// system user ("postgres" if it exists, else "nobody").
+package pgcluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// ErrNoBinaries means initdb or postgres could not be found. Its message says
+// what to install or set instead.
+var ErrNoBinaries = errors.New("PostgreSQL server binaries (initdb, postgres) not found in PATH or /usr/lib/postgresql/*/bin: install PostgreSQL 15 or newer (Debian/Ubuntu: apt-get install postgresql) or set DATABASE_URL to an existing database")
+
+// Options configure a private cluster.
+type Options struct {
+	// Dir is the folder that holds the cluster; it is created if missing.
+	Dir string
+	// Database is the database created in the cluster for the caller.
+	Database string
+	// Fast trades durability for speed (no fsync); for tests only.
+	Fast bool
+	// Logger receives start and stop messages; nil discards them.
+	Logger *slog.Logger
+}
+
+// Cluster is a running private PostgreSQL server.
+type Cluster struct {
+	opts    Options
+	dataDir string
+	sockDir string
+	cmd     *exec.Cmd
+	exited  chan struct{}
+	runErr  error
+	logFile *os.File
+	tmpSock bool
+}
+
+const superuser = "colearn"
+
+// Start initialises the cluster if its data folder is new, starts the server
+// and waits until it accepts connections. A server left running by a process
+// that was killed is stopped first. Stop must be called to shut it down.
+func Start(ctx context.Context, opts Options) (*Cluster, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Database == "" {
+		opts.Database = "colearn"
+	}
+	bin, err := findBinaries()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := filepath.Abs(opts.Dir)
+	if err != nil {
+		return nil, err
+	}
+	cred, err := serverCredential()
+	if err != nil {
+		return nil, err
+	}
+	c := &Cluster{opts: opts, dataDir: filepath.Join(dir, "pgdata"), exited: make(chan struct{})}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create %s: %w", dir, err)
+	}
+	// Unix socket paths are limited to about 100 bytes.
+	c.sockDir = filepath.Join(dir, "pgsock")
+	if len(c.sockDir) > 80 {
+		if c.sockDir, err = os.MkdirTemp("", "colearn-pg"); err != nil {
+			return nil, err
+		}
+		c.tmpSock = true
+	} else if err := os.MkdirAll(c.sockDir, 0o755); err != nil {
+		return nil, err
+	}
+	if err := chownTo(cred, dir, c.sockDir); err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(filepath.Join(c.dataDir, "PG_VERSION")); errors.Is(err, os.ErrNotExist) {
+		if err := c.initdb(ctx, bin, cred); err != nil {
+			return nil, err
+		}
+	}
+	stopStale(c.dataDir, opts.Logger)
+	if err := c.start(ctx, bin, cred); err != nil {
+		return nil, err
+	}
+	if err := c.waitReady(ctx); err != nil {
+		c.Stop()
+		return nil, err
+	}
+	if err := c.ensureDatabase(ctx); err != nil {
+		c.Stop()
+		return nil, err
+	}
+	return c, nil
+}
+
+// DSN returns the connection string of the named database in the cluster.
+func (c *Cluster) DSN(database string) string {
+	return fmt.Sprintf("host=%s port=5432 user=%s dbname=%s sslmode=disable", c.sockDir, superuser, database)
+}
+
+// URL returns the connection string of the caller's database.
+func (c *Cluster) URL() string { return c.DSN(c.opts.Database) }
+
+// Stop shuts the server down (fast shutdown: open sessions are ended, all
+// committed data is kept) and waits for it to exit.
+func (c *Cluster) Stop() error {
+	defer func() {
+		if c.logFile != nil {
+			c.logFile.Close()
+		}
+		if c.tmpSock {
+			os.RemoveAll(c.sockDir)
+		}
+	}()
+	if c.cmd == nil || c.cmd.Process == nil {
+		return nil
+	}
+	select {
+	case <-c.exited:
+		return nil
+	default:
+	}
+	_ = c.cmd.Process.Signal(syscall.SIGINT)
+	select {
+	case <-c.exited:
+	case <-time.After(30 * time.Second):
+		_ = c.cmd.Process.Kill()
+		<-c.exited
+	}
+	c.opts.Logger.Info("private PostgreSQL stopped", "dir", c.dataDir)
+	return nil
+}
+
+func (c *Cluster) initdb(ctx context.Context, bin binaries, cred *syscall.Credential) error {
+	args := []string{"-D", c.dataDir, "-U", superuser, "--auth=trust", "--encoding=UTF8", "--locale=C"}
+	if c.opts.Fast {
+		args = append(args, "--no-sync")
+	}
+	cmd := exec.CommandContext(ctx, bin.initdb, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	cmd.Dir = "/"
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("initdb %s: %w\n%s", c.dataDir, err, out)
+	}
+	c.opts.Logger.Info("private PostgreSQL cluster created", "dir", c.dataDir)
+	return nil
+}
+
+func (c *Cluster) start(ctx context.Context, bin binaries, cred *syscall.Credential) error {
+	args := []string{"-D", c.dataDir, "-k", c.sockDir, "-p", "5432",
+		"-c", "listen_addresses=", "-c", "max_connections=200"}
+	if c.opts.Fast {
+		args = append(args, "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
+	}
+	logPath := filepath.Join(filepath.Dir(c.dataDir), "postgres.log")
+	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	c.logFile = f
+	cmd := exec.Command(bin.postgres, args...)
+	// Own process group: a Ctrl-C at the terminal reaches colearn, which then
+	// shuts the server down after it has stopped using it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Setpgid: true}
+	cmd.Dir = "/"
+	cmd.Stdout, cmd.Stderr = f, f
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start postgres: %w", err)
+	}
+	c.cmd = cmd
+	go func() {
+		c.runErr = cmd.Wait()
+		close(c.exited)
+	}()
+	c.opts.Logger.Info("private PostgreSQL starting", "dir", c.dataDir, "socket", c.sockDir, "log", logPath)
+	return nil
+}
+
+func (c *Cluster) waitReady(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	for {
+		conn, err := pgx.Connect(ctx, c.DSN("postgres"))
+		if err == nil {
+			conn.Close(ctx)
+			return nil
+		}
+		select {
+		case <-c.exited:
+			return fmt.Errorf("postgres exited during start-up (%v): see %s", c.runErr, c.logFile.Name())
+		case <-ctx.Done():
+			return fmt.Errorf("postgres did not accept connections: %w (last error: %v)", ctx.Err(), err)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+func (c *Cluster) ensureDatabase(ctx context.Context) error {
+	return CreateDatabase(ctx, c.DSN("postgres"), c.opts.Database, "")
+}
+
+// CreateDatabase creates database name through the server at adminDSN unless
+// it exists, copying template when one is named.
+func CreateDatabase(ctx context.Context, adminDSN, name, template string) error {
+	conn, err := pgx.Connect(ctx, adminDSN)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	var exists bool
+	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists); err != nil {
+		return err
+	}
+	if exists {
+		return nil
+	}
+	sql := "CREATE DATABASE " + pgx.Identifier{name}.Sanitize()
+	if template != "" {
+		sql += " TEMPLATE " + pgx.Identifier{template}.Sanitize()
+	}
+	if _, err := conn.Exec(ctx, sql); err != nil {
+		return fmt.Errorf("create database %s: %w", name, err)
+	}
+	return nil
+}
+
+type binaries struct{ initdb, postgres string }
+
+func findBinaries() (binaries, error) {
+	var b binaries
+	if p, err := exec.LookPath("initdb"); err == nil {
+		if q, err := exec.LookPath("postgres"); err == nil {
+			return binaries{p, q}, nil
+		}
+	}
+	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	sort.Slice(dirs, func(i, j int) bool { return versionOf(dirs[i]) > versionOf(dirs[j]) })
+	for _, d := range dirs {
+		b = binaries{filepath.Join(d, "initdb"), filepath.Join(d, "postgres")}
+		if isExecutable(b.initdb) && isExecutable(b.postgres) {
+			return b, nil
+		}
+	}
+	return binaries{}, ErrNoBinaries
+}
+
+func versionOf(binDir string) int {
+	n, _ := strconv.Atoi(filepath.Base(filepath.Dir(binDir)))
+	return n
+}
+
+func isExecutable(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.Mode()&0o111 != 0
+}
+
+// serverCredential returns the identity the server runs as: nil (this
+// process's own) unless this process is root.
+func serverCredential() (*syscall.Credential, error) {
+	if os.Geteuid() != 0 {
+		return nil, nil
+	}
+	for _, name := range []string{"postgres", "nobody"} {
+		u, err := user.Lookup(name)
+		if err != nil {
+			continue
+		}
+		uid, _ := strconv.Atoi(u.Uid)
+		gid, _ := strconv.Atoi(u.Gid)
+		return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
+	}
+	return nil, errors.New("running as root and no unprivileged user (postgres or nobody) exists to run PostgreSQL: create one or set DATABASE_URL")
+}
+
+// chownTo hands dirs (and everything below the first) to the server's user.
+func chownTo(cred *syscall.Credential, dirs ...string) error {
+	if cred == nil {
+		return nil
+	}
+	for i, d := range dirs {
+		if i == 0 {
+			err := filepath.Walk(d, func(p string, _ os.FileInfo, err error) error {
+				if err != nil {
+					return err
+				}
+				return os.Lchown(p, int(cred.Uid), int(cred.Gid))
+			})
+			if err != nil {
+				return fmt.Errorf("hand %s to uid %d: %w", d, cred.Uid, err)
+			}
+			// The server's user must be able to reach the folder.
+			if err := ensureTraversable(d); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := os.Chown(d, int(cred.Uid), int(cred.Gid)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ensureTraversable makes every parent of dir searchable by others, which
+// PostgreSQL running as another user needs (temporary folders are often 0700).
+func ensureTraversable(dir string) error {
+	for p := filepath.Dir(dir); p != "/" && p != "."; p = filepath.Dir(p) {
+		st, err := os.Stat(p)
+		if err != nil {
+			return err
+		}
+		if st.Mode().Perm()&0o001 == 0 {
+			if err := os.Chmod(p, st.Mode().Perm()|0o011); err != nil {
+				return fmt.Errorf("make %s searchable for the PostgreSQL user: %w", p, err)
+			}
+		}
+	}
+	return nil
+}
+
+// stopStale stops a server that a killed colearn left running on dataDir.
+func stopStale(dataDir string, log *slog.Logger) {
+	b, err := os.ReadFile(filepath.Join(dataDir, "postmaster.pid"))
+	if err != nil {
+		return
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0]))
+	if err != nil || pid <= 0 {
+		return
+	}
+	if syscall.Kill(pid, 0) != nil {
+		return // not running; postgres removes the stale file itself
+	}
+	log.Warn("stopping a PostgreSQL server left running by an earlier colearn", "pid", pid)
+	_ = syscall.Kill(pid, syscall.SIGINT)
+	for i := 0; i < 300 && syscall.Kill(pid, 0) == nil; i++ {
+		time.Sleep(100 * time.Millisecond)
+	}
+}

@@ -38,6 +38,10 @@ type Options struct {
 	Database string
 	// Fast trades durability for speed (no fsync); for tests only.
 	Fast bool
+	// StopAttached makes Stop shut down a server that was already running
+	// when Start found it (left by a killed process); by default Stop only
+	// stops a server it started.
+	StopAttached bool
 	// Logger receives start and stop messages; nil discards them.
 	Logger *slog.Logger
 }
@@ -52,6 +56,8 @@ type Cluster struct {
 	runErr  error
 	logFile *os.File
 	tmpSock bool
+	// attached means the server was already running when Start was called.
+	attached bool
 }
 
 const superuser = "colearn"
@@ -100,7 +106,20 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 			return nil, err
 		}
 	}
-	stopStale(c.dataDir, opts.Logger)
+	if sock, ok := runningServer(c.dataDir); ok {
+		// Another colearn process (or one that was killed) runs the server:
+		// use it, and leave it running unless StopAttached says otherwise.
+		opts.Logger.Info("using the private PostgreSQL already running", "dir", c.dataDir)
+		if c.tmpSock {
+			os.RemoveAll(c.sockDir)
+			c.tmpSock = false
+		}
+		c.sockDir, c.attached = sock, true
+		if err := c.waitReady(ctx); err != nil {
+			return nil, err
+		}
+		return c, c.ensureDatabase(ctx)
+	}
 	if err := c.start(ctx, bin, cred); err != nil {
 		return nil, err
 	}
@@ -134,6 +153,12 @@ func (c *Cluster) Stop() error {
 			os.RemoveAll(c.sockDir)
 		}
 	}()
+	if c.attached {
+		if c.opts.StopAttached {
+			stopPID(c.dataDir, c.opts.Logger)
+		}
+		return nil
+	}
 	if c.cmd == nil || c.cmd.Process == nil {
 		return nil
 	}
@@ -341,20 +366,36 @@ func ensureTraversable(dir string) error {
 	return nil
 }
 
-// stopStale stops a server that a killed colearn left running on dataDir.
-func stopStale(dataDir string, log *slog.Logger) {
+// runningServer reports whether a live server owns dataDir, and the socket
+// folder it listens in (line 5 of postmaster.pid).
+func runningServer(dataDir string) (sockDir string, ok bool) {
+	pid, lines := readPID(dataDir)
+	if pid <= 0 || syscall.Kill(pid, 0) != nil || len(lines) < 5 || lines[4] == "" {
+		return "", false
+	}
+	return lines[4], true
+}
+
+func readPID(dataDir string) (int, []string) {
 	b, err := os.ReadFile(filepath.Join(dataDir, "postmaster.pid"))
 	if err != nil {
+		return 0, nil
+	}
+	lines := strings.Split(string(b), "\n")
+	pid, err := strconv.Atoi(strings.TrimSpace(lines[0]))
+	if err != nil {
+		return 0, nil
+	}
+	return pid, lines
+}
+
+// stopPID stops the server that owns dataDir, by the pid in its lock file.
+func stopPID(dataDir string, log *slog.Logger) {
+	pid, _ := readPID(dataDir)
+	if pid <= 0 || syscall.Kill(pid, 0) != nil {
 		return
 	}
-	pid, err := strconv.Atoi(strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0]))
-	if err != nil || pid <= 0 {
-		return
-	}
-	if syscall.Kill(pid, 0) != nil {
-		return // not running; postgres removes the stale file itself
-	}
-	log.Warn("stopping a PostgreSQL server left running by an earlier colearn", "pid", pid)
+	log.Info("stopping the private PostgreSQL", "pid", pid)
 	_ = syscall.Kill(pid, syscall.SIGINT)
 	for i := 0; i < 300 && syscall.Kill(pid, 0) == nil; i++ {
 		time.Sleep(100 * time.Millisecond)

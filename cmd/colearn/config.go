@@ -1,0 +1,108 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+	"time"
+)
+
+// config is everything the instance is configured with.
+type config struct {
+	Host            string
+	Listen          string
+	DataDir         string
+	DatabaseURL     string
+	Dev             bool
+	LogLevel        string
+	AuthorizedFetch bool
+	SignatureWindow time.Duration
+}
+
+// envOr returns the environment variable name, or def when it is unset.
+func envOr(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok {
+		return v
+	}
+	return def
+}
+
+func envBool(name string) bool {
+	switch strings.ToLower(os.Getenv(name)) {
+	case "1", "true", "yes", "on":
+		return true
+	}
+	return false
+}
+
+// databaseFlags registers the flags every database-using command shares.
+func databaseFlags(fs *flag.FlagSet, c *config) {
+	fs.StringVar(&c.DataDir, "data", envOr("COLEARN_DATA", "./data"), "data folder; holds the private PostgreSQL cluster when DATABASE_URL is unset (COLEARN_DATA)")
+	fs.StringVar(&c.DatabaseURL, "database-url", os.Getenv("DATABASE_URL"), "PostgreSQL connection URL; unset runs a private cluster in the data folder (DATABASE_URL)")
+	fs.StringVar(&c.LogLevel, "log-level", envOr("COLEARN_LOG_LEVEL", "info"), "debug, info, warn or error (COLEARN_LOG_LEVEL)")
+}
+
+// serveFlags registers serve's flags.
+func serveFlags(fs *flag.FlagSet, c *config) {
+	databaseFlags(fs, c)
+	fs.StringVar(&c.Host, "host", envOr("COLEARN_HOST", ""), "public host[:port] that goes into every ActivityPub id, e.g. learn.example.org (COLEARN_HOST; default: localhost and the listen port)")
+	fs.StringVar(&c.Listen, "listen", envOr("COLEARN_LISTEN", "127.0.0.1:8080"), "address to listen on (COLEARN_LISTEN)")
+	fs.BoolVar(&c.Dev, "dev", envBool("COLEARN_DEV"), "development mode: plain http ids and federation with loopback and private addresses; never in production (COLEARN_DEV=1)")
+	fs.BoolVar(&c.AuthorizedFetch, "authorized-fetch", envBool("COLEARN_AUTHORIZED_FETCH"), "require signed GETs for actors and collections (COLEARN_AUTHORIZED_FETCH=1)")
+	window := envOr("COLEARN_SIGNATURE_WINDOW", "1h")
+	d, err := time.ParseDuration(window)
+	if err != nil {
+		d = time.Hour
+	}
+	fs.DurationVar(&c.SignatureWindow, "signature-window", d, "how far a signed request's Date may be from now (COLEARN_SIGNATURE_WINDOW)")
+}
+
+// newFlagSet makes a flag set that prints its usage to stderr.
+func newFlagSet(name, synopsis string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: colearn %s\n\nFlags:\n", synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// finish validates the configuration and fills in defaults.
+func (c *config) finish() error {
+	if c.Host == "" {
+		_, port, err := net.SplitHostPort(c.Listen)
+		if err != nil {
+			return fmt.Errorf("--listen %q: %w", c.Listen, err)
+		}
+		if !c.Dev {
+			return errors.New("--host (COLEARN_HOST) is required: the public host[:port] of this instance, e.g. learn.example.org; for a local try-out add --dev")
+		}
+		c.Host = "localhost:" + port
+	}
+	if strings.ContainsAny(c.Host, "/@ ") || strings.Contains(c.Host, "://") {
+		return fmt.Errorf("--host %q must be a bare host[:port], without scheme or path", c.Host)
+	}
+	c.Host = strings.ToLower(c.Host)
+	return nil
+}
+
+func (c *config) scheme() string {
+	if c.Dev {
+		return "http"
+	}
+	return "https"
+}
+
+func newLogger(level string, w io.Writer) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("log level %q: use debug, info, warn or error", level)
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+}

@@ -1,0 +1,60 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/colearn/colearn/internal/pgcluster"
+	"github.com/colearn/colearn/migrations"
+)
+
+// openDatabase connects to DATABASE_URL, or starts the private cluster in
+// the data folder, and applies migrations. close releases both.
+func openDatabase(ctx context.Context, c config, log *slog.Logger, ownCluster bool) (pool *pgxpool.Pool, close func(), err error) {
+	url := c.DatabaseURL
+	stopCluster := func() {}
+	if url == "" {
+		cl, err := pgcluster.Start(ctx, pgcluster.Options{
+			Dir:          filepath.Join(c.DataDir, "postgres"),
+			Database:     "colearn",
+			Logger:       log,
+			StopAttached: ownCluster,
+		})
+		if err != nil {
+			return nil, nil, fmt.Errorf("private PostgreSQL: %w", err)
+		}
+		url = cl.URL()
+		stopCluster = func() { cl.Stop() }
+	}
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		stopCluster()
+		return nil, nil, fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	if cfg.MaxConns < 16 {
+		cfg.MaxConns = 16
+	}
+	pool, err = pgxpool.NewWithConfig(ctx, cfg)
+	if err == nil {
+		err = pool.Ping(ctx)
+	}
+	if err != nil {
+		if pool != nil {
+			pool.Close()
+		}
+		stopCluster()
+		return nil, nil, fmt.Errorf("connect to PostgreSQL: %w", err)
+	}
+	v, err := migrations.Apply(ctx, pool)
+	if err != nil {
+		pool.Close()
+		stopCluster()
+		return nil, nil, err
+	}
+	log.Info("database ready", "schema_version", v, "private", c.DatabaseURL == "")
+	return pool, func() { pool.Close(); stopCluster() }, nil
+}

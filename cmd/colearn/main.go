@@ -1,0 +1,78 @@
+// Command colearn runs a colearn instance and administers it.
+//
+//	colearn serve              run the instance
+//	colearn migrate            apply database migrations and exit
+//	colearn user create        create an account (password on stdin)
+//	colearn healthcheck        probe a running instance's /healthz
+//	colearn version            print the version
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is the release, set with -ldflags "-X main.version=...".
+var version = "0.1.0-dev"
+
+const usage = `colearn — a federated peer-learning server
+
+Usage:
+  colearn serve [flags]                      run the instance
+  colearn migrate [flags]                    apply database migrations and exit
+  colearn user create --username NAME [--admin] [--display-name NAME]
+                                             create an account; the password is
+                                             read from stdin (or prompted for)
+  colearn healthcheck                        exit 0 if the local instance is healthy
+  colearn version                            print the version
+
+Run "colearn COMMAND --help" for the flags of a command. Every flag can also be
+set by the environment variable shown in its help.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(0)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "colearn:", err)
+		os.Exit(1)
+	}
+}
+
+// run dispatches a command line; it is main without the process around it,
+// so tests can call it.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("no command given")
+	}
+	switch args[0] {
+	case "serve":
+		return serveCommand(ctx, args[1:], stderr)
+	case "migrate":
+		return migrateCommand(ctx, args[1:], stdout, stderr)
+	case "user":
+		return userCommand(ctx, args[1:], stdin, stdout, stderr)
+	case "healthcheck":
+		return healthcheckCommand(ctx, args[1:], stderr)
+	case "version", "--version":
+		fmt.Fprintln(stdout, "colearn", version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("unknown command %q", args[0])
+	}
+}

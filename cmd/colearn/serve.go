@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+)
+
+func serveCommand(ctx context.Context, args []string, stderr io.Writer) error {
+	var c config
+	fs := newFlagSet("serve", "serve [flags]", stderr)
+	serveFlags(fs, &c)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := c.finish(); err != nil {
+		return err
+	}
+	log, err := newLogger(c.LogLevel, stderr)
+	if err != nil {
+		return err
+	}
+	if c.Dev {
+		log.Warn("DEVELOPMENT MODE: plain http ids and federation with loopback/private addresses are allowed; never use --dev in production")
+	}
+	if err := os.MkdirAll(c.DataDir, 0o755); err != nil {
+		return fmt.Errorf("data folder: %w", err)
+	}
+	unlock, err := lockDataDir(c.DataDir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	pool, closeDB, err := openDatabase(ctx, c, log, true)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	in, err := newInstance(ctx, c, pool, log)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	ln, err := net.Listen("tcp", c.Listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           in.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("colearn serving", "version", version, "listen", ln.Addr().String(), "base", in.urls.Base())
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing requests in flight")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// lockDataDir makes sure one serve process owns a data folder at a time.
+func lockDataDir(dir string) (func(), error) {
+	f, err := os.OpenFile(filepath.Join(dir, "colearn.lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("data folder %s is in use by another colearn serve", dir)
+	}
+	return func() { f.Close() }, nil
+}

@@ -1,0 +1,171 @@
+package federation
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	vocab "github.com/go-ap/activitypub"
+	"github.com/go-chi/chi/v5"
+
+	"github.com/colearn/colearn/courses"
+)
+
+// Accounts is what the federation handlers read of the domain.
+type Accounts interface {
+	UserByUsername(ctx context.Context, username string) (courses.User, error)
+	Usage(ctx context.Context) (courses.Usage, error)
+	Registrations(ctx context.Context) (courses.RegistrationMode, error)
+}
+
+// Handler serves actor documents, keys, WebFinger, host-meta and NodeInfo.
+type Handler struct {
+	URLs     URLs
+	Accounts Accounts
+	Keys     *KeyStore
+	// Verifier checks signed GETs when AuthorizedFetch is on.
+	Verifier *Verifier
+	// AuthorizedFetch requires a valid signature on ActivityStreams GETs of
+	// user actors and collections (the instance actor stays public, so peers
+	// can fetch the key they sign with).
+	AuthorizedFetch bool
+	// SignatureFailureFunc is told the reason of every refused signature.
+	SignatureFailureFunc func(reason string)
+	Version              string
+	Logger               *slog.Logger
+}
+
+// Routes mounts the handler's endpoints on r.
+func (h *Handler) Routes(r chi.Router) {
+	r.Get("/.well-known/webfinger", h.webfinger)
+	r.Get("/.well-known/host-meta", h.hostMeta)
+	r.Get("/.well-known/nodeinfo", h.nodeInfoLinks)
+	r.Get("/nodeinfo/{version:2\\.[01]}", h.nodeInfo)
+	r.Get("/actor", h.instanceActor)
+	r.Group(func(r chi.Router) {
+		if h.AuthorizedFetch {
+			r.Use(h.requireSignature)
+		}
+		r.Get("/users/{name}", h.userActor)
+		r.Get("/users/{name}/followers", h.emptyCollection("followers"))
+		r.Get("/users/{name}/following", h.emptyCollection("following"))
+	})
+}
+
+func (h *Handler) instanceActor(w http.ResponseWriter, r *http.Request) {
+	if !WantsActivityJSON(r) {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	kp, err := h.Keys.Get(r.Context(), "")
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	doc, err := h.URLs.ActorDocument(LocalActor{
+		Owner: "", Type: vocab.ApplicationType, Name: h.URLs.Host,
+		Summary: "The colearn instance " + h.URLs.Host, ProfileURL: h.URLs.Base() + "/",
+		Keys: kp, ManuallyApproves: true,
+	})
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	writeActivityJSON(w, http.StatusOK, doc)
+}
+
+func (h *Handler) userActor(w http.ResponseWriter, r *http.Request) {
+	name := chi.URLParam(r, "name")
+	if !WantsActivityJSON(r) {
+		http.Redirect(w, r, "/@"+name, http.StatusSeeOther)
+		return
+	}
+	u, err := h.Accounts.UserByUsername(r.Context(), name)
+	if errors.Is(err, courses.ErrNotFound) {
+		http.Error(w, "no such actor", http.StatusNotFound)
+		return
+	}
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	kp, err := h.Keys.Get(r.Context(), u.Username)
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	doc, err := h.URLs.ActorDocument(LocalActor{
+		Owner: u.Username, Type: vocab.PersonType, Name: u.DisplayName, Summary: u.Summary,
+		ProfileURL: h.URLs.Profile(u.Username), Keys: kp, Discoverable: true,
+	})
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	writeActivityJSON(w, http.StatusOK, doc)
+}
+
+// emptyCollection serves a user's followers or following. Users follow and
+// are followed through courses, which come later; until then both are empty.
+func (h *Handler) emptyCollection(which string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		name := chi.URLParam(r, "name")
+		if _, err := h.Accounts.UserByUsername(r.Context(), name); errors.Is(err, courses.ErrNotFound) {
+			http.Error(w, "no such actor", http.StatusNotFound)
+			return
+		} else if err != nil {
+			h.serverError(w, r, err)
+			return
+		}
+		c := vocab.OrderedCollectionNew(vocab.IRI(h.URLs.User(name) + "/" + which))
+		body, err := vocab.MarshalJSON(c)
+		if err == nil {
+			body, err = withContext(body, "https://www.w3.org/ns/activitystreams", map[string]any{"totalItems": 0})
+		}
+		if err != nil {
+			h.serverError(w, r, err)
+			return
+		}
+		writeActivityJSON(w, http.StatusOK, body)
+	}
+}
+
+// requireSignature refuses unsigned or wrongly signed ActivityStreams GETs.
+// Browsers asking for HTML pass: they are redirected to public pages.
+func (h *Handler) requireSignature(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if WantsActivityJSON(r) {
+			if _, err := h.Verifier.Verify(r.Context(), r, nil); err != nil {
+				RefuseSignature(w, r, err, h.Logger, h.SignatureFailureFunc)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// RefuseSignature answers 401 with the reason a signature was refused, logs
+// it and counts it.
+func RefuseSignature(w http.ResponseWriter, r *http.Request, err error, log *slog.Logger, count func(string)) {
+	reason := "invalid"
+	var se *SignatureError
+	if errors.As(err, &se) {
+		reason = se.Reason
+	}
+	if count != nil {
+		count(reason)
+	}
+	if log != nil {
+		log.Info("signature refused", "reason", reason, "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	w.Header().Set("WWW-Authenticate", `Signature realm="colearn",headers="(request-target) host date digest"`)
+	http.Error(w, err.Error(), http.StatusUnauthorized)
+}
+
+func (h *Handler) serverError(w http.ResponseWriter, r *http.Request, err error) {
+	if h.Logger != nil {
+		h.Logger.Error("federation handler failed", "path", r.URL.Path, "err", err)
+	}
+	http.Error(w, "internal error", http.StatusInternalServerError)
+}

@@ -1,0 +1,68 @@
+package federation
+
+import (
+	"net/url"
+	"strings"
+)
+
+// URLs builds the IRIs of this instance's actors and collections. Every IRI
+// it returns is served by this package's handlers or by the inbox and outbox.
+type URLs struct {
+	// Scheme is "https", or "http" in development mode.
+	Scheme string
+	// Host is the public host[:port] that goes into every id.
+	Host string
+}
+
+// Base is the instance's origin, e.g. https://learn.example.org.
+func (u URLs) Base() string { return u.Scheme + "://" + u.Host }
+
+// InstanceActor is the IRI of the instance's Application actor, which signs
+// fetches made on the instance's behalf.
+func (u URLs) InstanceActor() string { return u.Base() + "/actor" }
+
+// User is the IRI of a local user's Person actor.
+func (u URLs) User(name string) string { return u.Base() + "/users/" + name }
+
+// Actor is the IRI of the local actor owning the keys of owner ("" for the
+// instance actor).
+func (u URLs) Actor(owner string) string {
+	if owner == "" {
+		return u.InstanceActor()
+	}
+	return u.User(owner)
+}
+
+// MainKey is the id of an actor's RSA key for HTTP signatures.
+func MainKey(actorIRI string) string { return actorIRI + "#main-key" }
+
+// AssertionKey is the id of an actor's Ed25519 Multikey (FEP-521a).
+func AssertionKey(actorIRI string) string { return actorIRI + "#ed25519-key" }
+
+// SharedInbox is the instance's shared inbox.
+func (u URLs) SharedInbox() string { return u.Base() + "/inbox" }
+
+// Profile is the HTML page of a local user.
+func (u URLs) Profile(name string) string { return u.Base() + "/@" + name }
+
+// IsLocal reports whether iri is on this instance's origin.
+func (u URLs) IsLocal(iri string) bool {
+	p, err := url.Parse(iri)
+	return err == nil && p.Scheme == u.Scheme && strings.EqualFold(p.Host, u.Host)
+}
+
+// Origin returns scheme://host[:port] of iri, lower-cased, or "" when iri is
+// not an absolute http(s) URL.
+func Origin(iri string) string {
+	p, err := url.Parse(iri)
+	if err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" {
+		return ""
+	}
+	return strings.ToLower(p.Scheme + "://" + p.Host)
+}
+
+// SameOrigin reports whether a and b are absolute http(s) IRIs on one origin.
+func SameOrigin(a, b string) bool {
+	oa := Origin(a)
+	return oa != "" && oa == Origin(b)
+}

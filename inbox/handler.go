@@ -1,0 +1,127 @@
+package inbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/colearn/colearn/courses"
+	"github.com/colearn/colearn/federation"
+)
+
+// MaxBody is the largest activity an inbox accepts (413 beyond it).
+const MaxBody = 1 << 20
+
+// Recipients tells whether a local actor exists, for per-actor inboxes.
+type Recipients interface {
+	UserByUsername(ctx context.Context, username string) (courses.User, error)
+}
+
+// Handler serves the shared inbox and the per-actor inboxes.
+type Handler struct {
+	Pool       *pgxpool.Pool
+	Verifier   *federation.Verifier
+	Recipients Recipients
+	URLs       federation.URLs
+	Logger     *slog.Logger
+	// SignatureFailureFunc is told the reason of every refused signature.
+	SignatureFailureFunc func(reason string)
+	// AcceptedFunc is told the type of every newly stored activity.
+	AcceptedFunc func(activityType string)
+}
+
+// Routes mounts POST /inbox and POST /users/{name}/inbox.
+func (h *Handler) Routes(r chi.Router) {
+	r.Post("/inbox", h.shared)
+	r.Post("/users/{name}/inbox", h.personal)
+}
+
+func (h *Handler) shared(w http.ResponseWriter, r *http.Request) { h.receive(w, r, "") }
+
+func (h *Handler) personal(w http.ResponseWriter, r *http.Request) {
+	name := chi.URLParam(r, "name")
+	if _, err := h.Recipients.UserByUsername(r.Context(), name); errors.Is(err, courses.ErrNotFound) {
+		http.Error(w, "no such actor", http.StatusNotFound)
+		return
+	} else if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.receive(w, r, h.URLs.User(name))
+}
+
+// receive runs the checks in order of cost: size, signature, then the
+// activity itself; nothing is stored unless all pass.
+func (h *Handler) receive(w http.ResponseWriter, r *http.Request, recipient string) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		http.Error(w, fmt.Sprintf("activity larger than %d bytes", MaxBody), http.StatusRequestEntityTooLarge)
+		return
+	}
+	if err != nil {
+		http.Error(w, "cannot read body", http.StatusBadRequest)
+		return
+	}
+	key, err := h.Verifier.Verify(r.Context(), r, body)
+	if err != nil {
+		federation.RefuseSignature(w, r, err, h.Logger, h.SignatureFailureFunc)
+		return
+	}
+	env, err := ParseEnvelope(body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	if key.Owner != env.Actor {
+		federation.RefuseSignature(w, r, &federation.SignatureError{
+			Reason: "actor", Err: fmt.Errorf("key %s belongs to %s, not to the activity's actor %s", key.ID, key.Owner, env.Actor),
+		}, h.Logger, h.SignatureFailureFunc)
+		return
+	}
+	if !federation.SameOrigin(env.ID, env.Actor) {
+		federation.RefuseSignature(w, r, &federation.SignatureError{
+			Reason: "origin", Err: fmt.Errorf("activity id %s is not on the origin of its actor %s", env.ID, env.Actor),
+		}, h.Logger, h.SignatureFailureFunc)
+		return
+	}
+	if !env.Known() {
+		w.WriteHeader(http.StatusAccepted)
+		return
+	}
+	fresh, err := h.store(r.Context(), env, recipient, body)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if fresh && h.AcceptedFunc != nil {
+		h.AcceptedFunc(env.Type)
+	}
+	w.WriteHeader(http.StatusAccepted)
+}
+
+// store records the activity once; a redelivery changes nothing and
+// reports fresh = false.
+func (h *Handler) store(ctx context.Context, env Envelope, recipient string, body []byte) (fresh bool, err error) {
+	tag, err := h.Pool.Exec(ctx, `
+		INSERT INTO inbox_activities (activity_id, actor_iri, type, recipient, body)
+		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (activity_id) DO NOTHING`,
+		env.ID, env.Actor, env.Type, recipient, body)
+	if err != nil {
+		return false, fmt.Errorf("store activity %s: %w", env.ID, err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if h.Logger != nil {
+		h.Logger.Error("inbox failed", "path", r.URL.Path, "err", err)
+	}
+	http.Error(w, "internal error", http.StatusInternalServerError)
+}

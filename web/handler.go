@@ -1,0 +1,109 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"sync"
+
+	"github.com/alexedwards/scs/pgxstore"
+	"github.com/alexedwards/scs/v2"
+	"github.com/go-chi/chi/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/colearn/colearn/courses"
+)
+
+// Config is what the web pages need from the rest of the program.
+type Config struct {
+	// Pool holds the sessions table.
+	Pool *pgxpool.Pool
+	// Store is the domain store for accounts and settings.
+	Store *courses.Store
+	// RegisterFunc creates a user together with its federation keys; it
+	// runs courses.Store.Register inside its own transaction, so it returns
+	// the same errors.
+	RegisterFunc func(ctx context.Context, nu courses.NewUser) (courses.User, error)
+	// Host is the public host[:port], shown in handles (@user@host).
+	Host string
+	// Secure marks session cookies Secure. Turn it off only for development
+	// over plain http.
+	Secure bool
+	// Logger receives server errors. Nil discards them.
+	Logger *slog.Logger
+}
+
+// Handler serves the HTML pages. Create it with New and stop it with Close.
+type Handler struct {
+	cfg       Config
+	log       *slog.Logger
+	sessions  *scs.SessionManager
+	pgStore   *pgxstore.PostgresStore
+	cop       *http.CrossOriginProtection
+	pages     map[string]*pageTemplate
+	static    http.Handler
+	closeOnce sync.Once
+}
+
+// New returns a Handler for cfg. It starts a goroutine that deletes expired
+// sessions every five minutes; Close stops it. It panics if the embedded
+// templates do not parse, which a test catches before any release.
+func New(cfg Config) *Handler {
+	h := &Handler{cfg: cfg, log: cfg.Logger}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	h.pgStore = pgxstore.New(cfg.Pool)
+	h.sessions = newSessionManager(h.pgStore, cfg.Secure)
+	h.sessions.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
+		h.serverError(w, r, fmt.Errorf("session: %w", err))
+	}
+	pages, err := parsePages()
+	if err != nil {
+		panic(err)
+	}
+	h.pages = pages
+	staticFS, err := fs.Sub(assets, "static")
+	if err != nil {
+		panic(err)
+	}
+	h.static = http.StripPrefix("/static/", http.FileServerFS(staticFS))
+	h.cop = http.NewCrossOriginProtection()
+	h.cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.renderError(w, r, http.StatusForbidden, "Cross-origin request refused",
+			"This form was sent from another site, so it was not accepted.")
+	}))
+	return h
+}
+
+// Close stops the session cleanup goroutine. It is safe to call more than
+// once.
+func (h *Handler) Close() {
+	h.closeOnce.Do(h.pgStore.StopCleanup)
+}
+
+// Routes mounts the pages on r: /, /signup, /signin, /signout, /@{username},
+// /admin/settings and the assets under /static/. Every page but the assets
+// runs behind cross-origin protection and with the session loaded.
+func (h *Handler) Routes(r chi.Router) {
+	r.Group(func(r chi.Router) {
+		r.Use(securityHeaders)
+		r.Handle("/static/*", h.static)
+		r.Group(func(r chi.Router) {
+			r.Use(h.cop.Handler, h.withSession)
+			r.Get("/", h.home)
+			r.Get("/signup", h.signupForm)
+			r.Post("/signup", h.signup)
+			r.Get("/signin", h.signinForm)
+			r.Post("/signin", h.signin)
+			r.Post("/signout", h.signout)
+			r.Get("/@{username}", func(w http.ResponseWriter, r *http.Request) {
+				h.profile(w, r, chi.URLParam(r, "username"))
+			})
+			r.Get("/admin/settings", h.requireAdmin(h.adminSettings))
+			r.Post("/admin/settings", h.requireAdmin(h.adminSettingsPost))
+		})
+	})
+}

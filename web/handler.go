@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
-	"sync"
 
 	"github.com/alexedwards/scs/pgxstore"
 	"github.com/alexedwards/scs/v2"
@@ -37,14 +36,14 @@ type Config struct {
 
 // Handler serves the HTML pages. Create it with New and stop it with Close.
 type Handler struct {
-	cfg       Config
-	log       *slog.Logger
-	sessions  *scs.SessionManager
-	pgStore   *pgxstore.PostgresStore
-	cop       *http.CrossOriginProtection
-	pages     map[string]*pageTemplate
-	static    http.Handler
-	closeOnce sync.Once
+	cfg         Config
+	log         *slog.Logger
+	sessions    *scs.SessionManager
+	stop        context.CancelFunc
+	cleanupDone chan struct{}
+	cop         *http.CrossOriginProtection
+	pages       map[string]*pageTemplate
+	static      http.Handler
 }
 
 // New returns a Handler for cfg. It starts a goroutine that deletes expired
@@ -55,8 +54,7 @@ func New(cfg Config) *Handler {
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
-	h.pgStore = pgxstore.New(cfg.Pool)
-	h.sessions = newSessionManager(h.pgStore, cfg.Secure)
+	h.sessions = newSessionManager(pgxstore.NewWithCleanupInterval(cfg.Pool, 0), cfg.Secure)
 	h.sessions.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
 		h.serverError(w, r, fmt.Errorf("session: %w", err))
 	}
@@ -75,13 +73,17 @@ func New(cfg Config) *Handler {
 		h.renderError(w, r, http.StatusForbidden, "Cross-origin request refused",
 			"This form was sent from another site, so it was not accepted.")
 	}))
+	ctx, stop := context.WithCancel(context.Background())
+	h.stop, h.cleanupDone = stop, make(chan struct{})
+	go h.cleanSessions(ctx, sessionCleanupInterval)
 	return h
 }
 
-// Close stops the session cleanup goroutine. It is safe to call more than
-// once.
+// Close stops the session cleanup goroutine and waits for it to end. It is
+// safe to call more than once.
 func (h *Handler) Close() {
-	h.closeOnce.Do(h.pgStore.StopCleanup)
+	h.stop()
+	<-h.cleanupDone
 }
 
 // Routes mounts the pages on r: /, /signup, /signin, /signout, /@{username},

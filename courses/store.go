@@ -11,11 +11,15 @@ import (
 
 // Store reads and writes the domain's tables. It is safe for concurrent use.
 type Store struct {
-	pool *pgxpool.Pool
+	pool    *pgxpool.Pool
+	content Content
 }
 
 // NewStore returns a Store on pool.
 func NewStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+
+// Content returns the store's HTML sanitiser and Markdown renderer.
+func (s *Store) Content() *Content { return &s.content }
 
 // notFound turns pgx.ErrNoRows into ErrNotFound and leaves other errors be.
 func notFound(err error) error {
@@ -39,3 +43,6 @@ type Querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
+
+// Pool is the store's connection pool, for reads outside a transaction.
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }

@@ -38,6 +38,8 @@ func (h *Handler) webfinger(w http.ResponseWriter, r *http.Request) {
 			name = h.URLs.Host
 		case strings.HasPrefix(p, "/users/"):
 			name = strings.TrimPrefix(p, "/users/")
+		case strings.HasPrefix(p, "/courses/"):
+			name = strings.TrimPrefix(p, "/courses/")
 		case strings.HasPrefix(p, "/@"):
 			name = strings.TrimPrefix(p, "/@")
 		}
@@ -45,7 +47,7 @@ func (h *Handler) webfinger(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "resource must be an acct: URI or an actor URL of this instance", http.StatusBadRequest)
 		return
 	}
-	jrd, ok, err := h.lookupJRD(r, name)
+	body, ok, err := h.renderJRD(r, name)
 	if err != nil {
 		h.serverError(w, r, err)
 		return
@@ -56,7 +58,25 @@ func (h *Handler) webfinger(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/jrd+json; charset=utf-8")
 	w.Header().Set("Access-Control-Allow-Origin", "*")
-	json.NewEncoder(w).Encode(jrd)
+	w.Write(body)
+}
+
+// renderJRD returns the encoded JRD of the local actor name, from the cache
+// while it is fresh; ok is false when there is no such actor.
+func (h *Handler) renderJRD(r *http.Request, name string) (body []byte, ok bool, err error) {
+	if body, ok := h.Cache.get(docWebFinger, name); ok {
+		return body, true, nil
+	}
+	jrd, ok, err := h.lookupJRD(r, name)
+	if err != nil || !ok {
+		return nil, false, err
+	}
+	if body, err = json.Marshal(jrd); err != nil {
+		return nil, false, fmt.Errorf("encode JRD of %s: %w", name, err)
+	}
+	body = append(body, '\n')
+	h.Cache.put(docWebFinger, name, body)
+	return body, true, nil
 }
 
 func (h *Handler) lookupJRD(r *http.Request, name string) (JRD, bool, error) {
@@ -73,9 +93,9 @@ func (h *Handler) lookupJRD(r *http.Request, name string) (JRD, bool, error) {
 			},
 		}, true, nil
 	}
-	u, err := h.Accounts.UserByUsername(r.Context(), name)
+	u, err := h.Courses.UserByUsername(r.Context(), name)
 	if errors.Is(err, courses.ErrNotFound) {
-		return JRD{}, false, nil
+		return h.courseJRD(r, name)
 	}
 	if err != nil {
 		return JRD{}, false, err
@@ -116,12 +136,12 @@ func (h *Handler) nodeInfo(w http.ResponseWriter, r *http.Request) {
 	if version == "" {
 		version = strings.TrimPrefix(r.URL.Path, "/nodeinfo/")
 	}
-	usage, err := h.Accounts.Usage(r.Context())
+	usage, err := h.Courses.Usage(r.Context())
 	if err != nil {
 		h.serverError(w, r, err)
 		return
 	}
-	mode, err := h.Accounts.Registrations(r.Context())
+	mode, err := h.Courses.Registrations(r.Context())
 	if err != nil {
 		h.serverError(w, r, err)
 		return
@@ -146,4 +166,23 @@ func (h *Handler) nodeInfo(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", fmt.Sprintf(`application/json; profile="http://nodeinfo.diaspora.software/ns/schema/%s#"`, version))
 	json.NewEncoder(w).Encode(doc)
+}
+
+func (h *Handler) courseJRD(r *http.Request, slug string) (JRD, bool, error) {
+	c, err := h.Courses.CourseBySlug(r.Context(), slug)
+	if errors.Is(err, courses.ErrNotFound) {
+		return JRD{}, false, nil
+	}
+	if err != nil {
+		return JRD{}, false, err
+	}
+	iri := h.URLs.Course(c.Slug)
+	return JRD{
+		Subject: "acct:" + c.Slug + "@" + h.URLs.Host,
+		Aliases: []string{iri},
+		Links: []Link{
+			{Rel: "self", Type: ContentTypeActivity, Href: iri},
+			{Rel: "http://webfinger.net/rel/profile-page", Type: "text/html", Href: iri},
+		},
+	}, true, nil
 }

@@ -1,8 +1,7 @@
 package federation
 
 import (
-	"context"
-	"errors"
+		"errors"
 	"log/slog"
 	"net/http"
 
@@ -12,28 +11,27 @@ import (
 	"github.com/colearn/colearn/courses"
 )
 
-// Accounts is what the federation handlers read of the domain.
-type Accounts interface {
-	UserByUsername(ctx context.Context, username string) (courses.User, error)
-	Usage(ctx context.Context) (courses.Usage, error)
-	Registrations(ctx context.Context) (courses.RegistrationMode, error)
-}
-
 // Handler serves actor documents, keys, WebFinger, host-meta and NodeInfo.
 type Handler struct {
-	URLs     URLs
-	Accounts Accounts
-	Keys     *KeyStore
+	URLs    URLs
+	Courses *courses.Store
+	Keys    *KeyStore
 	// Verifier checks signed GETs when AuthorizedFetch is on.
 	Verifier *Verifier
 	// AuthorizedFetch requires a valid signature on ActivityStreams GETs of
 	// user actors and collections (the instance actor stays public, so peers
 	// can fetch the key they sign with).
 	AuthorizedFetch bool
+	// CoursePageFunc renders a course's HTML page, for browsers that ask for
+	// a course's IRI.
+	CoursePageFunc func(w http.ResponseWriter, r *http.Request, slug string)
 	// SignatureFailureFunc is told the reason of every refused signature.
 	SignatureFailureFunc func(reason string)
-	Version              string
-	Logger               *slog.Logger
+	// Cache keeps rendered actor documents and WebFinger answers for a
+	// short time; nil renders every request from the database.
+	Cache   *DocCache
+	Version string
+	Logger  *slog.Logger
 }
 
 // Routes mounts the handler's endpoints on r.
@@ -50,12 +48,20 @@ func (h *Handler) Routes(r chi.Router) {
 		r.Get("/users/{name}", h.userActor)
 		r.Get("/users/{name}/followers", h.emptyCollection("followers"))
 		r.Get("/users/{name}/following", h.emptyCollection("following"))
+		r.Get("/courses/{slug}", h.courseActor)
+		r.Get("/courses/{slug}/followers", h.courseFollowers)
+		r.Get("/courses/{slug}/following", h.courseFollowing)
+		r.Get("/posts/{id}", h.post)
 	})
 }
 
 func (h *Handler) instanceActor(w http.ResponseWriter, r *http.Request) {
 	if !WantsActivityJSON(r) {
 		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	if doc, ok := h.Cache.get(docActor, ""); ok {
+		writeActivityJSON(w, http.StatusOK, doc)
 		return
 	}
 	kp, err := h.Keys.Get(r.Context(), "")
@@ -72,6 +78,7 @@ func (h *Handler) instanceActor(w http.ResponseWriter, r *http.Request) {
 		h.serverError(w, r, err)
 		return
 	}
+	h.Cache.put(docActor, "", doc)
 	writeActivityJSON(w, http.StatusOK, doc)
 }
 
@@ -81,7 +88,15 @@ func (h *Handler) userActor(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/@"+name, http.StatusSeeOther)
 		return
 	}
-	u, err := h.Accounts.UserByUsername(r.Context(), name)
+	if name == "" {
+		http.Error(w, "no such actor", http.StatusNotFound)
+		return
+	}
+	if doc, ok := h.Cache.get(docActor, name); ok {
+		writeActivityJSON(w, http.StatusOK, doc)
+		return
+	}
+	u, err := h.Courses.UserByUsername(r.Context(), name)
 	if errors.Is(err, courses.ErrNotFound) {
 		http.Error(w, "no such actor", http.StatusNotFound)
 		return
@@ -103,6 +118,7 @@ func (h *Handler) userActor(w http.ResponseWriter, r *http.Request) {
 		h.serverError(w, r, err)
 		return
 	}
+	h.Cache.put(docActor, name, doc)
 	writeActivityJSON(w, http.StatusOK, doc)
 }
 
@@ -111,7 +127,7 @@ func (h *Handler) userActor(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) emptyCollection(which string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		name := chi.URLParam(r, "name")
-		if _, err := h.Accounts.UserByUsername(r.Context(), name); errors.Is(err, courses.ErrNotFound) {
+		if _, err := h.Courses.UserByUsername(r.Context(), name); errors.Is(err, courses.ErrNotFound) {
 			http.Error(w, "no such actor", http.StatusNotFound)
 			return
 		} else if err != nil {

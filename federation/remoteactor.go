@@ -14,6 +14,7 @@ import (
 type RemoteActor struct {
 	IRI               string
 	Type              string
+	Name              string
 	PreferredUsername string
 	Inbox             string
 	SharedInbox       string
@@ -29,6 +30,17 @@ func (a RemoteActor) Host() string {
 		return ""
 	}
 	return strings.ToLower(u.Host)
+}
+
+// Handle is the actor's @name@host.
+func (a RemoteActor) Handle() string { return "@" + a.PreferredUsername + "@" + a.Host() }
+
+// DisplayName is the actor's name, or its handle when it has none.
+func (a RemoteActor) DisplayName() string {
+	if a.Name != "" {
+		return a.Name
+	}
+	return a.PreferredUsername
 }
 
 // DeliveryInbox is the inbox to deliver to: the shared one when the actor's
@@ -62,6 +74,7 @@ func ParseActor(data []byte, fetchedFrom string) (RemoteActor, error) {
 		IRI:               act.ID.String(),
 		Type:              string(act.Type),
 		PreferredUsername: act.PreferredUsername.First().String(),
+		Name:              act.Name.First().String(),
 	}
 	if !SameOrigin(a.IRI, fetchedFrom) {
 		return RemoteActor{}, fmt.Errorf("actor id %q is not on the origin of %q", a.IRI, fetchedFrom)

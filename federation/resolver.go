@@ -97,6 +97,9 @@ func (r *Resolver) localKey(ctx context.Context, keyID string) (PublicKey, error
 	if actor != r.urls.InstanceActor() {
 		name, ok := strings.CutPrefix(actor, r.urls.Base()+"/users/")
 		if !ok {
+			name, ok = r.urls.CourseSlug(actor)
+		}
+		if !ok {
 			return PublicKey{}, fmt.Errorf("key %s: %w", keyID, ErrNotFound)
 		}
 		owner = name
@@ -223,4 +226,39 @@ func SplitHandle(handle string) (name, host string, err error) {
 		return "", "", fmt.Errorf("%q is not a handle of the form @name@host", handle)
 	}
 	return name, strings.ToLower(host), nil
+}
+
+// ErrGone means a remote object was deleted (404, 410 or a Tombstone).
+var ErrGone = errors.New("object is gone")
+
+// Object fetches the ActivityStreams object iri from its origin, signed by
+// the instance actor, and checks that the document's id is iri. A deleted
+// object is ErrGone.
+func (r *Resolver) Object(ctx context.Context, iri string) ([]byte, error) {
+	signer, err := r.instanceSigner(ctx)
+	if err != nil {
+		return nil, err
+	}
+	body, err := r.client.Get(ctx, iri, AcceptActivity, signer)
+	var se *StatusError
+	if errors.As(err, &se) && (se.StatusCode == 404 || se.StatusCode == 410) {
+		return nil, fmt.Errorf("fetch %s: %w", iri, ErrGone)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("fetch %s: %w", iri, err)
+	}
+	var head struct {
+		ID   string `json:"id"`
+		Type string `json:"type"`
+	}
+	if err := json.Unmarshal(body, &head); err != nil {
+		return nil, fmt.Errorf("fetch %s: %w", iri, err)
+	}
+	if head.ID != iri {
+		return nil, fmt.Errorf("fetch %s: document has id %q", iri, head.ID)
+	}
+	if head.Type == "Tombstone" {
+		return nil, fmt.Errorf("fetch %s: %w", iri, ErrGone)
+	}
+	return body, nil
 }

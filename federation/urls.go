@@ -1,7 +1,10 @@
 package federation
 
 import (
+	"crypto/rand"
+	"encoding/base32"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -65,4 +68,41 @@ func Origin(iri string) string {
 func SameOrigin(a, b string) bool {
 	oa := Origin(a)
 	return oa != "" && oa == Origin(b)
+}
+
+// Course is the IRI of a local course's Group actor.
+func (u URLs) Course(slug string) string { return u.Base() + "/courses/" + slug }
+
+// Post is the IRI of a post written on this instance.
+func (u URLs) Post(id string) string { return u.Base() + "/posts/" + id }
+
+// Activity is the IRI of an activity sent by this instance.
+func (u URLs) Activity(id string) string { return u.Base() + "/activities/" + id }
+
+// Module is the IRI of a published lesson of a local course.
+func (u URLs) Module(slug string, id int64) string {
+	return u.Course(slug) + "/modules/" + strconv.FormatInt(id, 10)
+}
+
+// Followers is the followers collection of a local actor.
+func Followers(actorIRI string) string { return actorIRI + "/followers" }
+
+// NewID returns a random, URL-safe identifier for posts and activities.
+func NewID() string {
+	var b [12]byte
+	rand.Read(b[:])
+	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]))
+}
+
+// Public is the ActivityStreams public collection.
+const Public = "https://www.w3.org/ns/activitystreams#Public"
+
+// CourseSlug returns the slug of a local course's IRI, with ok false for
+// any other IRI.
+func (u URLs) CourseSlug(iri string) (slug string, ok bool) {
+	slug, ok = strings.CutPrefix(iri, u.Base()+"/courses/")
+	if !ok || slug == "" || strings.ContainsAny(slug, "/?#") {
+		return "", false
+	}
+	return slug, true
 }

@@ -98,6 +98,11 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte) (Pu
 	if err != nil {
 		return PublicKey{}, sigErr("key", "cannot resolve key %s: %v", p.KeyID, err)
 	}
+	// httpsig parses the header again, more loosely: names are
+	// case-sensitive and a space after a comma hides a parameter, so a
+	// declared "Headers" or " headers" would be checked above but verified
+	// as the default "date". Hand it exactly the parameters checked.
+	defer canonicalSignature(r, p)()
 	if verifyWithQueryOrNot(r, key.Key) == nil {
 		return key, nil
 	}
@@ -156,6 +161,24 @@ func CheckDigest(header string, body []byte) error {
 		return nil
 	}
 	return sigErr("digest", "Digest has no SHA-256 value")
+}
+
+// canonicalSignature replaces r's signature headers with the canonical form
+// of p for httpsig and returns a func that restores them.
+func canonicalSignature(r *http.Request, p SignatureParams) (restore func()) {
+	sig, hadSig := r.Header["Signature"]
+	auth, hadAuth := r.Header["Authorization"]
+	r.Header.Del("Authorization")
+	r.Header.Set("Signature", `keyId="`+p.KeyID+`",algorithm="hs2019",headers="`+strings.Join(p.Headers, " ")+`",signature="`+p.Signature+`"`)
+	return func() {
+		r.Header.Del("Signature")
+		if hadSig {
+			r.Header["Signature"] = sig
+		}
+		if hadAuth {
+			r.Header["Authorization"] = auth
+		}
+	}
 }
 
 // verifyWithQueryOrNot verifies with the (request-target) as sent, then

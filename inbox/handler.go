@@ -21,6 +21,7 @@ const MaxBody = 1 << 20
 // Recipients tells whether a local actor exists, for per-actor inboxes.
 type Recipients interface {
 	UserByUsername(ctx context.Context, username string) (courses.User, error)
+	CourseBySlug(ctx context.Context, slug string) (courses.Course, error)
 }
 
 // Handler serves the shared inbox and the per-actor inboxes.
@@ -34,12 +35,27 @@ type Handler struct {
 	SignatureFailureFunc func(reason string)
 	// AcceptedFunc is told the type of every newly stored activity.
 	AcceptedFunc func(activityType string)
+	// WakeFunc is called after an activity is stored, to have it applied.
+	WakeFunc func()
 }
 
-// Routes mounts POST /inbox and POST /users/{name}/inbox.
+// Routes mounts POST /inbox, /users/{name}/inbox and /courses/{slug}/inbox.
 func (h *Handler) Routes(r chi.Router) {
 	r.Post("/inbox", h.shared)
 	r.Post("/users/{name}/inbox", h.personal)
+	r.Post("/courses/{slug}/inbox", h.course)
+}
+
+func (h *Handler) course(w http.ResponseWriter, r *http.Request) {
+	slug := chi.URLParam(r, "slug")
+	if _, err := h.Recipients.CourseBySlug(r.Context(), slug); errors.Is(err, courses.ErrNotFound) {
+		http.Error(w, "no such course", http.StatusNotFound)
+		return
+	} else if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.receive(w, r, h.URLs.Course(slug))
 }
 
 func (h *Handler) shared(w http.ResponseWriter, r *http.Request) { h.receive(w, r, "") }
@@ -102,6 +118,9 @@ func (h *Handler) receive(w http.ResponseWriter, r *http.Request, recipient stri
 	}
 	if fresh && h.AcceptedFunc != nil {
 		h.AcceptedFunc(env.Type)
+	}
+	if fresh && h.WakeFunc != nil {
+		h.WakeFunc()
 	}
 	w.WriteHeader(http.StatusAccepted)
 }

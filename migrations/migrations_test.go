@@ -56,3 +56,22 @@ func TestApplyConcurrentlyIsIdempotent(t *testing.T) {
 		t.Fatalf("migration %d recorded %d times", want, applied)
 	}
 }
+
+// River's job tables come with the schema, so a fresh database can queue
+// deliveries straight away.
+func TestApplyCreatesRiverTables(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.NewPool(t)
+	ctx := context.Background()
+	var n int
+	err := pool.QueryRow(ctx, `SELECT count(*) FROM pg_tables WHERE tablename IN ('river_job', 'river_leader', 'river_queue', 'river_migration')`).Scan(&n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 4 {
+		t.Fatalf("found %d of River's 4 tables", n)
+	}
+	if _, err := migrations.Apply(ctx, pool); err != nil {
+		t.Fatalf("re-apply: %v", err)
+	}
+}

@@ -22,6 +22,9 @@ type config struct {
 	LogLevel        string
 	AuthorizedFetch bool
 	SignatureWindow time.Duration
+
+	// retryDelay overrides the delivery backoff; tests shorten it.
+	retryDelay func(attempt int) time.Duration
 }
 
 // envOr returns the environment variable name, or def when it is unset.

@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
@@ -13,28 +15,37 @@ import (
 	"github.com/colearn/colearn/courses"
 	"github.com/colearn/colearn/federation"
 	"github.com/colearn/colearn/inbox"
+	"github.com/colearn/colearn/outbox"
 	"github.com/colearn/colearn/web"
 )
 
-// instance is one running colearn: its stores, federation machinery and
-// HTTP handler. Several can live in one process (the federation tests run
-// three), since nothing is global.
+// instance is one running colearn: its stores, federation machinery,
+// workers and HTTP handler. Several can live in one process (the federation
+// tests run three), since nothing is global.
 type instance struct {
-	cfg      config
-	pool     *pgxpool.Pool
-	log      *slog.Logger
-	urls     federation.URLs
-	courses  *courses.Store
-	keys     *federation.KeyStore
-	client   *federation.Client
-	resolver *federation.Resolver
-	verifier *federation.Verifier
-	metrics  *metrics
-	web      *web.Handler
-	handler  http.Handler
+	cfg       config
+	pool      *pgxpool.Pool
+	log       *slog.Logger
+	urls      federation.URLs
+	courses   *courses.Store
+	keys      *federation.KeyStore
+	client    *federation.Client
+	resolver  *federation.Resolver
+	verifier  *federation.Verifier
+	metrics   *metrics
+	outbox    *outbox.Outbox
+	sender    *outbox.Sender
+	actions   *outbox.Actions
+	processor *inbox.Processor
+	web       *web.Handler
+	handler   http.Handler
+
+	stop    context.CancelFunc
+	workers sync.WaitGroup
 }
 
-// newInstance wires an instance on an open, migrated database.
+// newInstance wires an instance on an open, migrated database. Its
+// background workers (delivery, inbox processing) run until Close.
 func newInstance(ctx context.Context, cfg config, pool *pgxpool.Pool, log *slog.Logger) (*instance, error) {
 	in := &instance{
 		cfg:     cfg,
@@ -54,6 +65,23 @@ func newInstance(ctx context.Context, cfg config, pool *pgxpool.Pool, log *slog.
 	})
 	in.resolver = federation.NewResolver(pool, in.client, in.urls, in.keys)
 	in.verifier = &federation.Verifier{Keys: in.resolver, Window: cfg.SignatureWindow}
+	ob, err := outbox.New(outbox.Config{
+		Pool: pool, Keys: in.keys, Client: in.client, Logger: log,
+		GoneFunc: func(ctx context.Context, inbox string) error {
+			_, err := in.courses.RemoveGone(ctx, pool, inbox)
+			return err
+		},
+		RetryDelayFunc: cfg.retryDelay,
+	})
+	if err != nil {
+		return nil, err
+	}
+	in.outbox = ob
+	in.sender = &outbox.Sender{Outbox: ob, URLs: in.urls}
+	in.actions = &outbox.Actions{Pool: pool, Courses: in.courses, Keys: in.keys, Sender: in.sender, Resolver: in.resolver}
+	in.processor = &inbox.Processor{
+		Pool: pool, Courses: in.courses, Fetcher: in.resolver, Sender: in.sender, URLs: in.urls, Logger: log,
+	}
 	in.web = web.New(web.Config{
 		Pool:         pool,
 		Store:        in.courses,
@@ -63,6 +91,18 @@ func newInstance(ctx context.Context, cfg config, pool *pgxpool.Pool, log *slog.
 		Logger:       log,
 	})
 	in.handler = in.routes()
+
+	runCtx, cancel := context.WithCancel(context.Background())
+	in.stop = cancel
+	if err := ob.Start(runCtx); err != nil {
+		cancel()
+		return nil, fmt.Errorf("start delivery workers: %w", err)
+	}
+	in.workers.Add(1)
+	go func() {
+		defer in.workers.Done()
+		in.processor.Run(runCtx)
+	}()
 	return in, nil
 }
 
@@ -79,7 +119,7 @@ func (in *instance) routes() http.Handler {
 	r.Get("/readyz", in.ready)
 	r.Method(http.MethodGet, "/metrics", in.metrics.handler())
 	fed := &federation.Handler{
-		URLs: in.urls, Accounts: in.courses, Keys: in.keys, Verifier: in.verifier,
+		URLs: in.urls, Courses: in.courses, Keys: in.keys, Verifier: in.verifier,
 		AuthorizedFetch: in.cfg.AuthorizedFetch, SignatureFailureFunc: in.metrics.signatureFailed,
 		Version: version, Logger: in.log,
 	}
@@ -87,8 +127,18 @@ func (in *instance) routes() http.Handler {
 	ib := &inbox.Handler{
 		Pool: in.pool, Verifier: in.verifier, Recipients: in.courses, URLs: in.urls, Logger: in.log,
 		SignatureFailureFunc: in.metrics.signatureFailed, AcceptedFunc: in.metrics.activityAccepted,
+		WakeFunc: in.processor.Wake,
 	}
 	ib.Routes(r)
+	r.Get("/users/{name}/outbox", func(w http.ResponseWriter, r *http.Request) {
+		in.outbox.Collection(w, r, in.urls.User(chi.URLParam(r, "name")))
+	})
+	r.Get("/courses/{slug}/outbox", func(w http.ResponseWriter, r *http.Request) {
+		in.outbox.Collection(w, r, in.urls.Course(chi.URLParam(r, "slug")))
+	})
+	r.Get("/activities/{id}", func(w http.ResponseWriter, r *http.Request) {
+		in.outbox.ServeActivity(w, r, in.urls.Activity(chi.URLParam(r, "id")))
+	})
 	in.web.Routes(r)
 	return r
 }
@@ -101,5 +151,12 @@ func (in *instance) ready(w http.ResponseWriter, r *http.Request) {
 	w.Write([]byte("ready\n"))
 }
 
-// Close stops the instance's background work.
-func (in *instance) Close() { in.web.Close() }
+// Close stops the instance's workers, letting running deliveries finish.
+func (in *instance) Close() {
+	in.stop()
+	in.workers.Wait()
+	if err := in.outbox.Stop(context.Background()); err != nil && !errors.Is(err, context.Canceled) {
+		in.log.Warn("stopping delivery workers", "err", err)
+	}
+	in.web.Close()
+}

@@ -1,0 +1,57 @@
+package courses
+
+import (
+	"bytes"
+	"html"
+	"sync"
+
+	"github.com/microcosm-cc/bluemonday"
+	"github.com/yuin/goldmark"
+	"github.com/yuin/goldmark/extension"
+)
+
+// Content turns what people write into HTML that is safe to store and show:
+// Markdown from local authors, and HTML from other servers, both passed
+// through one sanitising policy (bluemonday's UGC policy: links get
+// rel="nofollow noopener", no scripts, styles or event handlers).
+type Content struct {
+	once   sync.Once
+	policy *bluemonday.Policy
+	strict *bluemonday.Policy
+	md     goldmark.Markdown
+}
+
+func (c *Content) init() {
+	c.once.Do(func() {
+		p := bluemonday.UGCPolicy()
+		p.AddTargetBlankToFullyQualifiedLinks(true)
+		p.RequireNoReferrerOnLinks(true)
+		c.policy = p
+		c.strict = bluemonday.StrictPolicy()
+		// goldmark's default leaves raw HTML out (it is not "unsafe"), and the
+		// sanitiser runs on its output anyway.
+		c.md = goldmark.New(goldmark.WithExtensions(extension.GFM))
+	})
+}
+
+// Sanitize cleans remote or stored HTML.
+func (c *Content) Sanitize(html string) string {
+	c.init()
+	return c.policy.Sanitize(html)
+}
+
+// Markdown renders Markdown to sanitised HTML.
+func (c *Content) Markdown(src string) string {
+	c.init()
+	var b bytes.Buffer
+	if err := c.md.Convert([]byte(src), &b); err != nil {
+		return c.policy.Sanitize("<p>" + src + "</p>")
+	}
+	return c.policy.Sanitize(b.String())
+}
+
+// policyText strips every tag, for plain-text fields such as titles.
+func (c *Content) policyText(s string) string {
+	c.init()
+	return html.UnescapeString(c.strict.Sanitize(s))
+}

@@ -1,0 +1,172 @@
+package courses
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Post is a message in a course's discussion, a lesson (Article) or an
+// announcement, from any server. Content is sanitised HTML.
+type Post struct {
+	IRI          string
+	CourseIRI    string
+	AuthorIRI    string
+	AuthorName   string
+	AuthorHandle string
+	InReplyTo    string
+	Type         string // Note or Article
+	Name         string // an Article's title
+	Content      string
+	URL          string
+	Published    time.Time
+	Updated      time.Time // zero until edited
+	Deleted      bool
+	Seq          int64
+}
+
+// MaxPostLen is the longest post body accepted, in bytes of HTML.
+const MaxPostLen = 100_000
+
+const postColumns = `iri, course_iri, author_iri, author_name, author_handle, in_reply_to, type, name, content, url,
+	published, coalesce(updated, 'epoch'::timestamptz), deleted, seq`
+
+func scanPost(row pgx.Row) (Post, error) {
+	var p Post
+	err := row.Scan(&p.IRI, &p.CourseIRI, &p.AuthorIRI, &p.AuthorName, &p.AuthorHandle, &p.InReplyTo, &p.Type, &p.Name,
+		&p.Content, &p.URL, &p.Published, &p.Updated, &p.Deleted, &p.Seq)
+	if p.Updated.Equal(time.Unix(0, 0)) {
+		p.Updated = time.Time{}
+	}
+	return p, err
+}
+
+// SavePost stores a post or, when it exists, applies it as an edit. The
+// content is sanitised here, whatever its source. An edit never changes
+// the author, the course or the thread, and never brings back a deleted
+// post; an edit older than the stored one is ignored. created reports
+// whether the post is new.
+func (s *Store) SavePost(ctx context.Context, q Querier, p Post) (saved Post, created bool, err error) {
+	if p.Type == "" {
+		p.Type = "Note"
+	}
+	if p.Type != "Note" && p.Type != "Article" {
+		return Post{}, false, &ValidationError{Field: "type", Message: "a post is a Note or an Article"}
+	}
+	p.Content = s.content.Sanitize(p.Content)
+	p.Name = strings.TrimSpace(s.content.policyText(p.Name))
+	if strings.TrimSpace(p.Content) == "" {
+		return Post{}, false, &ValidationError{Field: "content", Message: "the post is empty"}
+	}
+	if len(p.Content) > MaxPostLen {
+		return Post{}, false, &ValidationError{Field: "content", Message: fmt.Sprintf("the post is longer than %d bytes", MaxPostLen)}
+	}
+	if p.Published.IsZero() {
+		p.Published = time.Now()
+	}
+	var updated *time.Time
+	if !p.Updated.IsZero() {
+		updated = &p.Updated
+	}
+	row := q.QueryRow(ctx, `
+		INSERT INTO posts (iri, course_iri, author_iri, author_name, author_handle, in_reply_to, type, name, content, url, published, updated)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+		ON CONFLICT (iri) DO UPDATE SET content = excluded.content, name = excluded.name, updated = excluded.updated,
+			author_name = excluded.author_name
+		WHERE NOT posts.deleted AND excluded.updated IS NOT NULL
+		  AND (posts.updated IS NULL OR posts.updated < excluded.updated)
+		RETURNING `+postColumns+`, (xmax = 0)`,
+		p.IRI, p.CourseIRI, p.AuthorIRI, p.AuthorName, p.AuthorHandle, p.InReplyTo, p.Type, p.Name, p.Content, p.URL, p.Published, updated)
+	var sp Post
+	err = row.Scan(&sp.IRI, &sp.CourseIRI, &sp.AuthorIRI, &sp.AuthorName, &sp.AuthorHandle, &sp.InReplyTo, &sp.Type, &sp.Name,
+		&sp.Content, &sp.URL, &sp.Published, &sp.Updated, &sp.Deleted, &sp.Seq, &created)
+	if err == pgx.ErrNoRows {
+		// Unchanged: a replay, a stale edit or a deleted post.
+		cur, err := s.PostByIRI(ctx, q, p.IRI)
+		return cur, false, err
+	}
+	if err != nil {
+		return Post{}, false, fmt.Errorf("save post %s: %w", p.IRI, err)
+	}
+	if sp.Updated.Equal(time.Unix(0, 0)) {
+		sp.Updated = time.Time{}
+	}
+	return sp, created, nil
+}
+
+// PostByIRI returns a post, deleted or not, or ErrNotFound.
+func (s *Store) PostByIRI(ctx context.Context, q Querier, iri string) (Post, error) {
+	p, err := scanPost(q.QueryRow(ctx, `SELECT `+postColumns+` FROM posts WHERE iri = $1`, iri))
+	if err != nil {
+		return Post{}, fmt.Errorf("post %s: %w", iri, notFound(err))
+	}
+	return p, nil
+}
+
+// DeletePost marks a post deleted and drops its content; the row stays as a
+// tombstone so a late redelivery cannot bring it back.
+func (s *Store) DeletePost(ctx context.Context, q Querier, iri string) (Post, error) {
+	p, err := scanPost(q.QueryRow(ctx, `UPDATE posts SET deleted = true, content = '', name = '', updated = now()
+		WHERE iri = $1 AND NOT deleted RETURNING `+postColumns, iri))
+	if err != nil {
+		return Post{}, fmt.Errorf("delete post %s: %w", iri, notFound(err))
+	}
+	return p, nil
+}
+
+// CoursePosts returns the live posts of a course, oldest first.
+func (s *Store) CoursePosts(ctx context.Context, q Querier, courseIRI string, limit int) ([]Post, error) {
+	rows, err := q.Query(ctx, `SELECT `+postColumns+` FROM posts WHERE course_iri = $1 AND NOT deleted
+		ORDER BY published, seq LIMIT $2`, courseIRI, limit)
+	if err != nil {
+		return nil, fmt.Errorf("posts of %s: %w", courseIRI, err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Post, error) { return scanPost(r) })
+}
+
+// ThreadedPost is a post with its depth in its thread.
+type ThreadedPost struct {
+	Post
+	Depth int
+}
+
+// Thread orders posts as threads: each reply right after its parent (and
+// its parent's earlier replies), deeper by one. Replies whose parent is
+// missing start threads of their own.
+func Thread(posts []Post) []ThreadedPost {
+	byIRI := make(map[string]bool, len(posts))
+	for _, p := range posts {
+		byIRI[p.IRI] = true
+	}
+	children := map[string][]Post{}
+	var roots []Post
+	for _, p := range posts {
+		if p.InReplyTo != "" && byIRI[p.InReplyTo] && p.InReplyTo != p.IRI {
+			children[p.InReplyTo] = append(children[p.InReplyTo], p)
+		} else {
+			roots = append(roots, p)
+		}
+	}
+	sort.SliceStable(roots, func(i, j int) bool { return roots[i].Published.Before(roots[j].Published) })
+	out := make([]ThreadedPost, 0, len(posts))
+	seen := map[string]bool{}
+	var walk func(p Post, depth int)
+	walk = func(p Post, depth int) {
+		if seen[p.IRI] {
+			return
+		}
+		seen[p.IRI] = true
+		out = append(out, ThreadedPost{Post: p, Depth: depth})
+		for _, c := range children[p.IRI] {
+			walk(c, depth+1)
+		}
+	}
+	for _, r := range roots {
+		walk(r, 0)
+	}
+	return out
+}

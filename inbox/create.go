@@ -1,0 +1,102 @@
+package inbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	vocab "github.com/go-ap/activitypub"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/colearn/colearn/courses"
+)
+
+// create adds a post to a local course's discussion and has the course
+// announce it. The course is found in the post's audience, to or cc, or,
+// for a reply sent only to its parent's author (as Mastodon does), through
+// the post it replies to. Only the author may create, and only members may
+// post unless the discussion is open.
+func (p *Processor) create(ctx context.Context, tx pgx.Tx, in *Incoming) error {
+	o, err := p.objectOf(ctx, in)
+	if err != nil {
+		return err
+	}
+	if !isPostType(o) {
+		return fmt.Errorf("%w: Create of a %s", errIgnored, o.Type)
+	}
+	if attributedTo(o) != in.Actor {
+		return fmt.Errorf("Create by %s of a post attributed to %q", in.Actor, attributedTo(o))
+	}
+	c, ok, err := p.courseOf(ctx, tx, o)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return p.createFromRemoteCourse(ctx, tx, in, o)
+	}
+	if allowed, err := p.Courses.CanPost(ctx, tx, c, in.Actor); err != nil {
+		return err
+	} else if !allowed {
+		return fmt.Errorf("%s may not post in %s: %w", in.Actor, c.Slug, courses.ErrForbidden)
+	}
+	author, err := p.Fetcher.Actor(ctx, in.Actor, false)
+	if err != nil {
+		return err
+	}
+	post := postFrom(o, p.URLs.Course(c.Slug), author)
+	post.Updated = post.Updated.UTC()
+	saved, created, err := p.Courses.SavePost(ctx, tx, post)
+	if err != nil {
+		return err
+	}
+	if !created {
+		return nil
+	}
+	return p.Sender.AnnounceToMembers(ctx, tx, c, vocab.IRI(saved.IRI), saved.InReplyTo == "")
+}
+
+// courseOf finds the local course a post belongs to.
+func (p *Processor) courseOf(ctx context.Context, q courses.Querier, o *vocab.Object) (courses.Course, bool, error) {
+	var candidates []string
+	for _, col := range []vocab.ItemCollection{o.Audience, o.To, o.CC} {
+		for _, it := range col {
+			candidates = append(candidates, it.GetLink().String())
+		}
+	}
+	if o.Context != nil {
+		candidates = append(candidates, o.Context.GetLink().String())
+	}
+	for _, iri := range candidates {
+		c, ok, err := p.localCourse(ctx, iri)
+		if err != nil || ok {
+			return c, ok, err
+		}
+	}
+	if o.InReplyTo == nil {
+		return courses.Course{}, false, nil
+	}
+	parent, err := p.Courses.PostByIRI(ctx, q, o.InReplyTo.GetLink().String())
+	if errors.Is(err, courses.ErrNotFound) {
+		return courses.Course{}, false, nil
+	}
+	if err != nil {
+		return courses.Course{}, false, err
+	}
+	return p.localCourse(ctx, parent.CourseIRI)
+}
+
+// createFromRemoteCourse keeps a lesson or announcement that a remote
+// course, which local users are enrolled in, posted itself.
+func (p *Processor) createFromRemoteCourse(ctx context.Context, tx pgx.Tx, in *Incoming, o *vocab.Object) error {
+	if enrolled, err := p.Courses.HasEnrollments(ctx, tx, in.Actor); err != nil {
+		return err
+	} else if !enrolled {
+		return fmt.Errorf("%w: post addressed to no course here", errIgnored)
+	}
+	course, err := p.Fetcher.Actor(ctx, in.Actor, false)
+	if err != nil {
+		return err
+	}
+	_, _, err = p.Courses.SavePost(ctx, tx, postFrom(o, in.Actor, course))
+	return err
+}

@@ -1,0 +1,48 @@
+package inbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/colearn/colearn/courses"
+)
+
+// delete applies a Delete: of an actor by itself (it leaves every course),
+// of a post by its author (a local course re-announces the Delete), or of a
+// post by the remote course it was posted in (a moderator removed it).
+func (p *Processor) delete(ctx context.Context, tx pgx.Tx, in *Incoming) error {
+	iri := in.ObjectIRI()
+	if iri == in.Actor {
+		_, err := p.Courses.RemoveGone(ctx, tx, in.Actor)
+		return err
+	}
+	cur, err := p.Courses.PostByIRI(ctx, tx, iri)
+	if errors.Is(err, courses.ErrNotFound) {
+		return fmt.Errorf("%w: Delete of an unknown object", errIgnored)
+	}
+	if err != nil {
+		return err
+	}
+	if cur.Deleted {
+		return nil
+	}
+	switch in.Actor {
+	case cur.AuthorIRI:
+		if _, err := p.Courses.DeletePost(ctx, tx, iri); err != nil {
+			return err
+		}
+		c, ok, err := p.localCourse(ctx, cur.CourseIRI)
+		if err != nil || !ok {
+			return err
+		}
+		return p.Sender.AnnounceToMembers(ctx, tx, c, in.Activity, false)
+	case cur.CourseIRI:
+		_, err := p.Courses.DeletePost(ctx, tx, iri)
+		return err
+	default:
+		return fmt.Errorf("%s may not delete %s: %w", in.Actor, iri, courses.ErrForbidden)
+	}
+}

@@ -1,0 +1,55 @@
+package inbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	vocab "github.com/go-ap/activitypub"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/colearn/colearn/courses"
+	"github.com/colearn/colearn/federation"
+)
+
+// follow enrolls the follower of a local course as a learner (a Mastodon
+// user pressing Follow) and answers with Accept, or holds the request when
+// the course approves members by hand.
+func (p *Processor) follow(ctx context.Context, tx pgx.Tx, in *Incoming) error {
+	c, ok, err := p.localCourse(ctx, in.ObjectIRI())
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("%w: Follow of %s, which is not a course here", errIgnored, in.ObjectIRI())
+	}
+	return p.enroll(ctx, tx, in, c, "follow")
+}
+
+// enroll is Follow's and Join's shared rule.
+func (p *Processor) enroll(ctx context.Context, tx pgx.Tx, in *Incoming, c courses.Course, via string) error {
+	actor, err := p.Fetcher.Actor(ctx, in.Actor, false)
+	if err != nil {
+		return err
+	}
+	m, err := p.Courses.Enroll(ctx, tx, c, courses.Member{
+		ActorIRI: actor.IRI, Name: actor.DisplayName(), Handle: actor.Handle(),
+		Inbox: actor.Inbox, SharedInbox: actor.SharedInbox, Via: via, RequestID: in.ID,
+	})
+	if errors.Is(err, courses.ErrBlocked) {
+		return p.answer(ctx, tx, c, in, actor, vocab.RejectType)
+	}
+	if err != nil {
+		return err
+	}
+	if m.State != courses.StateAccepted {
+		return nil // a moderator approves it later
+	}
+	return p.answer(ctx, tx, c, in, actor, vocab.AcceptType)
+}
+
+// answer sends Accept or Reject of the request in to its actor's own inbox.
+func (p *Processor) answer(ctx context.Context, tx pgx.Tx, c courses.Course, in *Incoming, actor federation.RemoteActor, t vocab.ActivityVocabularyType) error {
+	req := courses.Member{ActorIRI: actor.IRI, Inbox: actor.Inbox, RequestID: in.ID}
+	return p.Sender.Answer(ctx, tx, c, req, in.Type, t)
+}

@@ -1,0 +1,54 @@
+package inbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/colearn/colearn/courses"
+)
+
+// update applies an author's edit of a post (and a local course re-announces
+// the Update to its members), or refreshes a cached remote actor that
+// changed its profile.
+func (p *Processor) update(ctx context.Context, tx pgx.Tx, in *Incoming) error {
+	if in.ObjectIRI() == in.Actor {
+		_, err := p.Fetcher.Actor(ctx, in.Actor, true)
+		return err
+	}
+	o, err := p.objectOf(ctx, in)
+	if err != nil {
+		return err
+	}
+	if !isPostType(o) {
+		return fmt.Errorf("%w: Update of a %s", errIgnored, o.Type)
+	}
+	cur, err := p.Courses.PostByIRI(ctx, tx, o.ID.String())
+	if errors.Is(err, courses.ErrNotFound) {
+		return fmt.Errorf("%w: Update of an unknown post", errIgnored)
+	}
+	if err != nil {
+		return err
+	}
+	if cur.AuthorIRI != in.Actor || attributedTo(o) != in.Actor {
+		return fmt.Errorf("%s may not edit %s: %w", in.Actor, cur.IRI, courses.ErrForbidden)
+	}
+	edit := cur
+	edit.Content = o.Content.First().String()
+	edit.Name = o.Name.First().String()
+	edit.Updated = o.Updated
+	if edit.Updated.IsZero() || !edit.Updated.After(cur.Published) {
+		return fmt.Errorf("%w: Update without a newer updated time", ErrMalformed)
+	}
+	saved, _, err := p.Courses.SavePost(ctx, tx, edit)
+	if err != nil || !saved.Updated.Equal(edit.Updated) {
+		return err // unchanged: a replay or a stale edit
+	}
+	c, ok, err := p.localCourse(ctx, cur.CourseIRI)
+	if err != nil || !ok {
+		return err
+	}
+	return p.Sender.AnnounceToMembers(ctx, tx, c, in.Activity, false)
+}

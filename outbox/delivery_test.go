@@ -1,0 +1,282 @@
+package outbox
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/colearn/colearn/federation"
+)
+
+func TestPublishRolledBackStoresAndDeliversNothing(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	s := newSink(t, keyResolver{federation.MainKey(b.actorIRI): b.pub}, nil)
+	b.member(t, "https://a.test/users/ann", s.url("/users/ann/inbox"), "")
+	o := b.start(t, nil)
+	ctx := context.Background()
+
+	a := b.activity(1)
+	a.FollowersOf = b.courseID
+	errRollback := errors.New("domain change failed")
+	err := pgx.BeginFunc(ctx, b.pool, func(tx pgx.Tx) error {
+		if err := o.Publish(ctx, tx, a); err != nil {
+			return err
+		}
+		return errRollback
+	})
+	if !errors.Is(err, errRollback) {
+		t.Fatalf("got %v", err)
+	}
+	var stored, jobs int
+	if err := b.pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM outbox_activities), (SELECT count(*) FROM river_job)`).Scan(&stored, &jobs); err != nil {
+		t.Fatal(err)
+	}
+	if stored != 0 || jobs != 0 {
+		t.Fatalf("after rollback: %d activities, %d jobs stored", stored, jobs)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if n := s.requests.Load(); n != 0 {
+		t.Fatalf("sink got %d requests", n)
+	}
+}
+
+func TestPublishDeliversOncePerSharedInbox(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	keys := keyResolver{federation.MainKey(b.actorIRI): b.pub}
+	one, two := newSink(t, keys, nil), newSink(t, keys, nil)
+	b.member(t, "https://one.test/users/ann", one.url("/users/ann/inbox"), one.url("/inbox"))
+	b.member(t, "https://one.test/users/bob", one.url("/users/bob/inbox"), one.url("/inbox"))
+	b.member(t, "https://two.test/users/cat", two.url("/users/cat/inbox"), two.url("/inbox"))
+	o := b.start(t, nil)
+
+	// The explicit inbox repeats a member's shared inbox: still one delivery.
+	a := b.activity(1, one.url("/inbox"))
+	a.FollowersOf = b.courseID
+	b.publish(t, o, a)
+	b.publish(t, o, a) // the same id again: a no-op
+
+	waitFor(t, 5*time.Second, "both deliveries", func() bool { return len(one.delivered())+len(two.delivered()) >= 2 })
+	time.Sleep(200 * time.Millisecond) // room for a wrong extra delivery
+	for name, s := range map[string]*sink{"one": one, "two": two} {
+		got := s.delivered()
+		if len(got) != 1 || s.requests.Load() != 1 {
+			t.Fatalf("sink %s: %d deliveries in %d requests, want 1", name, len(got), s.requests.Load())
+		}
+		if got[0].Path != "/inbox" || got[0].Body != string(a.Body) || got[0].KeyID != federation.MainKey(b.actorIRI) {
+			t.Errorf("sink %s got %+v", name, got[0])
+		}
+	}
+	waitFor(t, 5*time.Second, "jobs completed", func() bool { return b.jobStates(t)["completed"] == 2 })
+}
+
+// Each case sends one activity to one inbox answering as told and checks
+// how many requests it took, and what became of the delivery.
+func TestDeliveryOutcomes(t *testing.T) {
+	t.Parallel()
+	statuses := func(codes ...int) func(int64, http.ResponseWriter) int {
+		return func(n int64, _ http.ResponseWriter) int {
+			if int(n) <= len(codes) {
+				return codes[n-1]
+			}
+			return http.StatusAccepted
+		}
+	}
+	tests := []struct {
+		name      string
+		respond   func(int64, http.ResponseWriter) int
+		requests  int64
+		delivered bool
+		state     string
+		gone      bool
+		minWait   time.Duration // between first and last request
+	}{
+		{name: "5xx twice then accepted", respond: statuses(500, 503), requests: 3, delivered: true, state: "completed"},
+		{name: "network error then accepted", respond: func(n int64, w http.ResponseWriter) int {
+			if n == 1 {
+				panic(http.ErrAbortHandler) // drops the connection
+			}
+			return http.StatusOK
+		}, requests: 2, delivered: true, state: "completed"},
+		{name: "400 is final", respond: statuses(400), requests: 1, state: "cancelled"},
+		{name: "401 is final", respond: statuses(401), requests: 1, state: "cancelled"},
+		{name: "429 with Retry-After", respond: func(n int64, w http.ResponseWriter) int {
+			if n == 1 {
+				w.Header().Set("Retry-After", "1")
+				return http.StatusTooManyRequests
+			}
+			return http.StatusAccepted
+		}, requests: 2, delivered: true, state: "completed", minWait: time.Second},
+		{name: "503 with Retry-After date", respond: func(n int64, w http.ResponseWriter) int {
+			if n == 1 {
+				w.Header().Set("Retry-After", time.Now().Add(2*time.Second).UTC().Format(http.TimeFormat))
+				return http.StatusServiceUnavailable
+			}
+			return http.StatusAccepted
+		}, requests: 2, delivered: true, state: "completed", minWait: time.Second},
+		{name: "410 reports the inbox", respond: statuses(410), requests: 1, state: "cancelled", gone: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			b := setup(t)
+			s := newSink(t, keyResolver{federation.MainKey(b.actorIRI): b.pub}, tt.respond)
+			inbox := s.url("/users/ann/inbox")
+			gone := make(chan string, 4)
+			var first atomic.Int64 // UnixNano of the first request
+			s2 := s.respond
+			s.respond = func(n int64, w http.ResponseWriter) int {
+				if n == 1 {
+					first.Store(time.Now().UnixNano())
+				}
+				return s2(n, w)
+			}
+			o := b.start(t, func(c *Config) {
+				c.GoneFunc = func(_ context.Context, inbox string) error { gone <- inbox; return nil }
+			})
+			b.publish(t, o, b.activity(1, inbox))
+
+			waitFor(t, 10*time.Second, "the delivery to settle as "+tt.state, func() bool { return b.jobStates(t)[tt.state] == 1 })
+			time.Sleep(150 * time.Millisecond) // room for a wrong extra attempt
+			if n := s.requests.Load(); n != tt.requests {
+				t.Errorf("%d requests, want %d", n, tt.requests)
+			}
+			got := s.delivered()
+			if tt.delivered != (len(got) == 1) {
+				t.Errorf("delivered %d times, want delivered=%v", len(got), tt.delivered)
+			}
+			if tt.minWait > 0 && len(got) == 1 {
+				if wait := got[0].At.Sub(time.Unix(0, first.Load())); wait < tt.minWait-50*time.Millisecond {
+					t.Errorf("retried after %s, want at least %s", wait, tt.minWait)
+				}
+			}
+			select {
+			case g := <-gone:
+				if !tt.gone || g != inbox {
+					t.Errorf("GoneFunc(%q), want gone=%v", g, tt.gone)
+				}
+			default:
+				if tt.gone {
+					t.Error("GoneFunc not called")
+				}
+			}
+		})
+	}
+}
+
+func TestCircuitBreakerPausesFailingHost(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	s := newSink(t, keyResolver{federation.MainKey(b.actorIRI): b.pub}, func(int64, http.ResponseWriter) int { return http.StatusBadGateway })
+	const workers = 2
+	o := b.start(t, func(c *Config) { c.Workers = workers })
+	var inboxes []string
+	for _, name := range []string{"a", "b", "c", "d", "e", "f"} {
+		inboxes = append(inboxes, s.url("/users/"+name+"/inbox"))
+	}
+	b.publish(t, o, b.activity(1, inboxes...))
+
+	host := s.srv.Listener.Addr().String()
+	var until *time.Time
+	waitFor(t, 10*time.Second, "the host to be paused", func() bool {
+		err := b.pool.QueryRow(context.Background(), `SELECT paused_until FROM delivery_hosts WHERE host = $1`, host).Scan(&until)
+		return err == nil && until != nil
+	})
+	if d := time.Until(*until); d < 30*time.Second || d > 2*time.Minute {
+		t.Errorf("paused for %s, want about a minute", d)
+	}
+	paused := s.requests.Load()
+	if paused < BreakerThreshold || paused > BreakerThreshold+workers {
+		t.Errorf("%d requests before the pause, want %d (+ up to %d in flight)", paused, BreakerThreshold, workers)
+	}
+	// Fast retries keep coming due; none reaches the paused host.
+	time.Sleep(time.Second)
+	if n := s.requests.Load(); n != paused {
+		t.Fatalf("paused host got %d more requests", n-paused)
+	}
+	if st := b.jobStates(t); st["scheduled"] != len(inboxes) {
+		t.Errorf("jobs %v, want all %d snoozed", st, len(inboxes))
+	}
+}
+
+func TestBreakerCountsConsecutiveFailures(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	br := newBreaker(b.pool)
+	ctx := context.Background()
+	const host = "peer.test"
+	for i := 1; i < BreakerThreshold; i++ {
+		if until, err := br.failure(ctx, host); err != nil || !until.IsZero() {
+			t.Fatalf("failure %d: paused until %v, %v", i, until, err)
+		}
+	}
+	for i, want := range []time.Duration{time.Minute, 2 * time.Minute, 4 * time.Minute} {
+		until, err := br.failure(ctx, host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := time.Until(until); d < want-5*time.Second || d > want+5*time.Second {
+			t.Errorf("failure %d: paused for %s, want %s", BreakerThreshold+i, d, want)
+		}
+	}
+	// The cap.
+	if _, err := b.pool.Exec(ctx, `UPDATE delivery_hosts SET failures = 1000 WHERE host = $1`, host); err != nil {
+		t.Fatal(err)
+	}
+	until, err := br.failure(ctx, host)
+	if err != nil || time.Until(until) > BreakerMaxPause || time.Until(until) < BreakerMaxPause-time.Minute {
+		t.Fatalf("after 1001 failures paused until %v (%v), want %s", until, err, BreakerMaxPause)
+	}
+	if err := br.success(ctx, host); err != nil {
+		t.Fatal(err)
+	}
+	var failures int
+	var paused *time.Time
+	if err := b.pool.QueryRow(ctx, `SELECT failures, paused_until FROM delivery_hosts WHERE host = $1`, host).Scan(&failures, &paused); err != nil {
+		t.Fatal(err)
+	}
+	if failures != 0 || paused != nil {
+		t.Fatalf("after a success: %d failures, paused until %v", failures, paused)
+	}
+}
+
+// A delivery outlives the process: one that failed once before a stop, and
+// one published while nothing ran, are both delivered by the next process.
+func TestPendingDeliveriesSurviveRestart(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	var up atomicBool
+	s := newSink(t, keyResolver{federation.MainKey(b.actorIRI): b.pub}, func(int64, http.ResponseWriter) int {
+		if up.Load() {
+			return http.StatusAccepted
+		}
+		return http.StatusServiceUnavailable
+	})
+	slow := func(c *Config) { c.RetryDelayFunc = func(int) time.Duration { return 500 * time.Millisecond } }
+	cfg := Config{Pool: b.pool, Keys: b.keys, Client: b.client}
+	slow(&cfg)
+	first, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := first.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	b.publish(t, first, b.activity(1, s.url("/users/ann/inbox")))
+	waitFor(t, 5*time.Second, "the first attempt", func() bool { return s.requests.Load() >= 1 })
+	if err := first.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	b.publish(t, first, b.activity(2, s.url("/users/bob/inbox"))) // stored and queued, nobody working
+
+	up.Store(true)
+	b.start(t, slow)
+	waitFor(t, 10*time.Second, "both deliveries after the restart", func() bool { return len(s.delivered()) == 2 })
+}

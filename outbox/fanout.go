@@ -1,0 +1,54 @@
+package outbox
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+
+	"github.com/colearn/colearn/courses"
+)
+
+// fanoutWorker turns one published activity into one delivery job per
+// distinct inbox, inserted in one batch in the same transaction that marks
+// the fan-out done, so a crash can neither lose nor double the deliveries.
+type fanoutWorker struct {
+	river.WorkerDefaults[fanoutArgs]
+	pool *pgxpool.Pool
+}
+
+func (w *fanoutWorker) Work(ctx context.Context, job *river.Job[fanoutArgs]) error {
+	client, err := river.ClientFromContextSafely[pgx.Tx](ctx)
+	if err != nil {
+		return err
+	}
+	return pgx.BeginFunc(ctx, w.pool, func(tx pgx.Tx) error {
+		inboxes := job.Args.Inboxes
+		if job.Args.FollowersOf != 0 {
+			members, err := courses.MemberInboxes(ctx, tx, job.Args.FollowersOf)
+			if err != nil {
+				return fmt.Errorf("fan out %s: %w", job.Args.ActivityID, err)
+			}
+			inboxes = append(members, inboxes...)
+		}
+		seen := make(map[string]bool, len(inboxes))
+		params := make([]river.InsertManyParams, 0, len(inboxes))
+		for _, inbox := range inboxes {
+			if inbox == "" || seen[inbox] {
+				continue
+			}
+			seen[inbox] = true
+			params = append(params, river.InsertManyParams{Args: deliveryArgs{ActivityID: job.Args.ActivityID, Inbox: inbox}})
+		}
+		if len(params) > 0 {
+			if _, err := client.InsertManyTx(ctx, tx, params); err != nil {
+				return fmt.Errorf("fan out %s: enqueue %d deliveries: %w", job.Args.ActivityID, len(params), err)
+			}
+		}
+		_, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job)
+		return err
+	})
+}

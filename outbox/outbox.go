@@ -1,0 +1,156 @@
+package outbox
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+
+	"github.com/colearn/colearn/federation"
+)
+
+// ErrInvalidActivity means Publish was given an activity without an id, a
+// type or an actor, or whose body is not JSON.
+var ErrInvalidActivity = errors.New("invalid activity")
+
+// Activity is one activity to send.
+type Activity struct {
+	ID       string // IRI on this instance; unique
+	Type     string
+	ActorIRI string // the sending local actor
+	KeyOwner string // handle whose keys sign (KeyStore owner; "" = instance actor)
+	Body     []byte // the JSON-LD document, sent byte for byte
+	Public   bool   // listed in the actor's outbox collection
+	// FollowersOf names a local course whose accepted remote members
+	// receive the activity (0 = none) ...
+	FollowersOf int64
+	// ... plus these inboxes (deduplicated with the above).
+	Inboxes []string
+}
+
+// Config configures an Outbox.
+type Config struct {
+	Pool   *pgxpool.Pool
+	Keys   *federation.KeyStore
+	Client *federation.Client
+	// Logger receives delivery outcomes and River's own logs (default: discard).
+	Logger *slog.Logger
+	// Workers is how many deliveries run at once in this process (default 20).
+	Workers int
+	// GoneFunc is called when an inbox answers 410 Gone, so that the actor
+	// behind it can be dropped from rosters (may be nil). The inbox may be a
+	// shared one; the callee decides what to remove. Its error is logged.
+	GoneFunc func(ctx context.Context, inbox string) error
+	// RetryDelayFunc returns the wait after failed attempt n (1-based) of a
+	// delivery (default Backoff). Tests shorten it.
+	RetryDelayFunc func(attempt int) time.Duration
+}
+
+// Outbox publishes activities and runs their fan-out and delivery jobs.
+type Outbox struct {
+	pool  *pgxpool.Pool
+	river *river.Client[pgx.Tx]
+	log   *slog.Logger
+}
+
+// New builds an Outbox and its River client (fan-out and delivery workers).
+// It fails when Pool, Keys or Client is missing. Nothing runs until Start;
+// an Outbox that is never started can still Publish (another process
+// delivers).
+func New(cfg Config) (*Outbox, error) {
+	if cfg.Pool == nil || cfg.Keys == nil || cfg.Client == nil {
+		return nil, errors.New("outbox: Pool, Keys and Client are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = 20
+	}
+	if cfg.RetryDelayFunc == nil {
+		cfg.RetryDelayFunc = Backoff
+	}
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &fanoutWorker{pool: cfg.Pool})
+	river.AddWorker(workers, &deliveryWorker{
+		keys:       cfg.Keys,
+		client:     cfg.Client,
+		log:        cfg.Logger,
+		gone:       cfg.GoneFunc,
+		retryDelay: cfg.RetryDelayFunc,
+		breaker:    newBreaker(cfg.Pool),
+		activities: newActivities(cfg.Pool),
+	})
+	rc, err := river.NewClient(riverpgxv5.New(cfg.Pool), &river.Config{
+		Logger:  cfg.Logger,
+		Workers: workers,
+		Queues: map[string]river.QueueConfig{
+			queueFanout:   {MaxWorkers: 4},
+			queueDelivery: {MaxWorkers: cfg.Workers},
+		},
+		// New jobs arrive by LISTEN/NOTIFY (sent on commit); the cooldown
+		// also rate-limits those notifications, so it is kept tiny to start
+		// a job within a few milliseconds of its commit. The poll picks up
+		// short retries and snoozes, which River marks available without a
+		// notification.
+		FetchCooldown:     2 * time.Millisecond,
+		FetchPollInterval: 100 * time.Millisecond,
+		// A delivered job is of no further use; failures stay longer.
+		CompletedJobRetentionPeriod: time.Hour,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("outbox: %w", err)
+	}
+	return &Outbox{pool: cfg.Pool, river: rc, log: cfg.Logger}, nil
+}
+
+// Start runs the workers until Stop is called or ctx is cancelled (which
+// also stops them, waiting for running jobs).
+func (o *Outbox) Start(ctx context.Context) error {
+	if err := o.river.Start(ctx); err != nil {
+		return fmt.Errorf("start outbox: %w", err)
+	}
+	return nil
+}
+
+// Stop stops fetching jobs and waits for running ones to finish; when ctx
+// ends first, the running ones are cancelled (they will be retried) and
+// ctx's error is returned. Nothing queued is lost either way.
+func (o *Outbox) Stop(ctx context.Context) error {
+	if err := o.river.Stop(ctx); err != nil {
+		return fmt.Errorf("stop outbox: %w", err)
+	}
+	return nil
+}
+
+// Publish stores the activity once and enqueues one fan-out job, both in
+// tx, so the domain change and its deliveries commit or roll back together.
+// Publishing an ID that is already stored does nothing. An activity with no
+// recipients is only stored (it still shows in the outbox collection).
+func (o *Outbox) Publish(ctx context.Context, tx pgx.Tx, a Activity) error {
+	if a.ID == "" || a.Type == "" || a.ActorIRI == "" || !json.Valid(a.Body) {
+		return fmt.Errorf("publish %q: %w", a.ID, ErrInvalidActivity)
+	}
+	tag, err := tx.Exec(ctx, `
+		INSERT INTO outbox_activities (id, actor_iri, key_owner, type, body, public)
+		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING`,
+		a.ID, a.ActorIRI, a.KeyOwner, a.Type, string(a.Body), a.Public)
+	if err != nil {
+		return fmt.Errorf("publish %s: store: %w", a.ID, err)
+	}
+	if tag.RowsAffected() == 0 || a.FollowersOf == 0 && len(a.Inboxes) == 0 {
+		return nil
+	}
+	args := fanoutArgs{ActivityID: a.ID, FollowersOf: a.FollowersOf, Inboxes: a.Inboxes}
+	if _, err := o.river.InsertTx(ctx, tx, args, nil); err != nil {
+		return fmt.Errorf("publish %s: enqueue fan-out: %w", a.ID, err)
+	}
+	return nil
+}

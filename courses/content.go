@@ -3,6 +3,7 @@ package courses
 import (
 	"bytes"
 	"html"
+	"strings"
 	"sync"
 
 	"github.com/microcosm-cc/bluemonday"
@@ -54,4 +55,21 @@ func (c *Content) Markdown(src string) string {
 func (c *Content) policyText(s string) string {
 	c.init()
 	return html.UnescapeString(c.strict.Sanitize(s))
+}
+
+// Excerpt renders Markdown as plain text, with runs of white space folded,
+// and cuts it at a word boundary to at most n runes, ending in "…" when it
+// was cut. It is for previews such as the course catalogue; the result is
+// text that the caller still has to escape.
+func (c *Content) Excerpt(markdown string, n int) string {
+	text := strings.Join(strings.Fields(c.policyText(c.Markdown(markdown))), " ")
+	r := []rune(text)
+	if len(r) <= n {
+		return text
+	}
+	cut := string(r[:n])
+	if i := strings.LastIndexByte(cut, ' '); i > n/2 {
+		cut = cut[:i]
+	}
+	return strings.TrimRight(cut, " .,;:") + "…"
 }

@@ -76,7 +76,7 @@ func (d *CourseDraft) normalize() {
 	if d.Licence == "" {
 		d.Licence = "CC-BY-SA-4.0"
 	}
-	tags := d.Tags[:0:0]
+	tags := []string{}
 	seen := map[string]bool{}
 	for _, t := range d.Tags {
 		t = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(t), "#"))

@@ -78,7 +78,7 @@ func (s *Store) SavePost(ctx context.Context, q Querier, p Post) (saved Post, cr
 		ON CONFLICT (iri) DO UPDATE SET content = excluded.content, name = excluded.name, updated = excluded.updated,
 			author_name = excluded.author_name
 		WHERE NOT posts.deleted AND excluded.updated IS NOT NULL
-		  AND (posts.updated IS NULL OR posts.updated < excluded.updated)
+		  AND (posts.updated IS NULL OR posts.updated <= excluded.updated)
 		RETURNING `+postColumns+`, (xmax = 0)`,
 		p.IRI, p.CourseIRI, p.AuthorIRI, p.AuthorName, p.AuthorHandle, p.InReplyTo, p.Type, p.Name, p.Content, p.URL, p.Published, updated)
 	var sp Post

@@ -25,6 +25,7 @@ var reservedNames = map[string]bool{
 	"about": true, "help": true, "support": true, "colearn": true,
 	"followers": true, "following": true, "circles": true, "badges": true,
 	"system": true, "moderator": true, "postmaster": true, "webmaster": true,
+	"new": true, // /courses/new is the form that creates a course
 }
 
 func normalizeUsername(s string) string { return strings.ToLower(strings.TrimSpace(s)) }

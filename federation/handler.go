@@ -1,7 +1,7 @@
 package federation
 
 import (
-		"errors"
+	"errors"
 	"log/slog"
 	"net/http"
 

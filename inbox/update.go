@@ -39,7 +39,7 @@ func (p *Processor) update(ctx context.Context, tx pgx.Tx, in *Incoming) error {
 	edit.Content = o.Content.First().String()
 	edit.Name = o.Name.First().String()
 	edit.Updated = o.Updated
-	if edit.Updated.IsZero() || !edit.Updated.After(cur.Published) {
+	if edit.Updated.IsZero() || edit.Updated.Before(cur.Published) {
 		return fmt.Errorf("%w: Update without a newer updated time", ErrMalformed)
 	}
 	saved, _, err := p.Courses.SavePost(ctx, tx, edit)

@@ -161,7 +161,9 @@ func (a *Actions) resolve(ctx context.Context, course string) (federation.Remote
 // ErrNotEnrolled means the user is not an accepted member of the course.
 var ErrNotEnrolled = errors.New("not enrolled in this course")
 
-func now() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }
+// now is the time stamped on posts and edits, in whole seconds: the precision
+// ActivityStreams timestamps travel with.
+func now() time.Time { return time.Now().UTC().Truncate(time.Second) }
 
 // remoteCourseInbox returns the inbox of a remote course u is enrolled in.
 func (a *Actions) remoteCourseInbox(ctx context.Context, q courses.Querier, u courses.User, courseIRI string) (string, error) {

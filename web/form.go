@@ -5,14 +5,32 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/colearn/colearn/courses"
 )
 
-// maxFormBytes caps form bodies; the largest form is a profile summary.
-const maxFormBytes = 64 << 10
+// maxFormBytes caps account form bodies; the largest is a profile summary.
+// maxCourseFormBytes caps the course forms, whose largest field is a lesson
+// of up to courses.MaxPostLen bytes.
+const (
+	maxFormBytes       = 64 << 10
+	maxCourseFormBytes = 2*courses.MaxPostLen + 16<<10
+)
 
 // parseForm reads a POST form of at most maxFormBytes.
 func parseForm(w http.ResponseWriter, r *http.Request) error {
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	return parseFormMax(w, r, maxFormBytes)
+}
+
+// parseCourseForm reads a course form of at most maxCourseFormBytes.
+func parseCourseForm(w http.ResponseWriter, r *http.Request) error {
+	return parseFormMax(w, r, maxCourseFormBytes)
+}
+
+func parseFormMax(w http.ResponseWriter, r *http.Request, limit int64) error {
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
 	if err := r.ParseForm(); err != nil {
 		return fmt.Errorf("parse form: %w", err)
 	}
@@ -31,3 +49,22 @@ func localPath(next string) string {
 }
 
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }
+
+// returnPath is the page to come back to after signing in: the page itself
+// for a GET, the course page for a course form, the remote-course page for
+// a remote-course form.
+func returnPath(r *http.Request) string {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return r.URL.RequestURI()
+	}
+	if slug := chi.URLParam(r, "slug"); slug != "" {
+		return "/courses/" + url.PathEscape(slug)
+	}
+	if strings.HasPrefix(r.URL.Path, "/remote") {
+		return "/remote"
+	}
+	return "/courses"
+}
+
+// hasText reports whether s holds more than white space.
+func hasText(s string) bool { return strings.TrimSpace(s) != "" }

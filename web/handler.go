@@ -13,6 +13,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/colearn/colearn/courses"
+	"github.com/colearn/colearn/federation"
+	"github.com/colearn/colearn/outbox"
 )
 
 // Config is what the web pages need from the rest of the program.
@@ -25,6 +27,11 @@ type Config struct {
 	// runs courses.Store.Register inside its own transaction, so it returns
 	// the same errors.
 	RegisterFunc func(ctx context.Context, nu courses.NewUser) (courses.User, error)
+	// Actions run what people do on the course pages (create, enroll,
+	// post, moderate) and publish the activities that follow.
+	Actions *outbox.Actions
+	// URLs builds the IRIs of local users and courses.
+	URLs federation.URLs
 	// Host is the public host[:port], shown in handles (@user@host).
 	Host string
 	// Secure marks session cookies Secure. Turn it off only for development
@@ -87,8 +94,11 @@ func (h *Handler) Close() {
 }
 
 // Routes mounts the pages on r: /, /signup, /signin, /signout, /@{username},
-// /admin/settings and the assets under /static/. Every page but the assets
-// runs behind cross-origin protection and with the session loaded.
+// /admin/settings, the course pages (/courses, /courses/new and the forms
+// under /courses/{slug}/), the remote-course pages under /remote, and the
+// assets under /static/. Every page but the assets runs behind cross-origin
+// protection and with the session loaded. GET /courses/{slug} itself belongs
+// to the federation handler, which calls CoursePage for browsers.
 func (h *Handler) Routes(r chi.Router) {
 	r.Group(func(r chi.Router) {
 		r.Use(securityHeaders)
@@ -106,6 +116,8 @@ func (h *Handler) Routes(r chi.Router) {
 			})
 			r.Get("/admin/settings", h.requireAdmin(h.adminSettings))
 			r.Post("/admin/settings", h.requireAdmin(h.adminSettingsPost))
+			h.courseRoutes(r)
+			h.remoteRoutes(r)
 		})
 	})
 }

@@ -15,7 +15,9 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/colearn/colearn/courses"
+	"github.com/colearn/colearn/federation"
 	"github.com/colearn/colearn/internal/pgtest"
+	"github.com/colearn/colearn/outbox"
 	"github.com/colearn/colearn/web"
 )
 
@@ -24,17 +26,21 @@ func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 const goodPassword = "correct horse battery"
 
 type bundle struct {
-	t     *testing.T
-	ctx   context.Context
-	pool  *pgxpool.Pool
-	store *courses.Store
-	srv   *httptest.Server
-	host  string
+	t       *testing.T
+	ctx     context.Context
+	pool    *pgxpool.Pool
+	store   *courses.Store
+	actions *outbox.Actions
+	urls    federation.URLs
+	srv     *httptest.Server
+	host    string
 }
 
 // setup starts the pages on a real HTTP server with a fresh database. The
-// router also mounts /users/{name} outside Routes, the way the actor route
-// calls ProfileHTML.
+// router also mounts /users/{name} and /courses/{slug} outside Routes, the
+// way the federation routes call ProfileHTML and CoursePage. The actions
+// publish into an outbox that is never started: activities are stored, and
+// nothing is delivered.
 func setup(t *testing.T) *bundle {
 	t.Helper()
 	pool := pgtest.NewPool(t)
@@ -43,6 +49,20 @@ func setup(t *testing.T) *bundle {
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	host := srv.Listener.Addr().String()
+	urls := federation.URLs{Scheme: "http", Host: host}
+	keys := federation.NewKeyStore(pool)
+	if err := keys.EnsureInstanceKeys(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	client := federation.NewClient(federation.ClientConfig{AllowPrivate: true})
+	ob, err := outbox.New(outbox.Config{Pool: pool, Keys: keys, Client: client})
+	if err != nil {
+		t.Fatal(err)
+	}
+	actions := &outbox.Actions{
+		Pool: pool, Courses: store, Keys: keys, Sender: &outbox.Sender{Outbox: ob, URLs: urls},
+		Resolver: federation.NewResolver(pool, client, urls, keys),
+	}
 	h := web.New(web.Config{
 		Pool:  pool,
 		Store: store,
@@ -58,14 +78,19 @@ func setup(t *testing.T) *bundle {
 			}
 			return u, tx.Commit(ctx)
 		},
-		Host: host,
+		Actions: actions,
+		URLs:    urls,
+		Host:    host,
 	})
 	t.Cleanup(h.Close)
 	h.Routes(mux)
 	mux.Get("/users/{name}", func(w http.ResponseWriter, r *http.Request) {
 		h.ProfileHTML(w, r, chi.URLParam(r, "name"))
 	})
-	return &bundle{t: t, ctx: t.Context(), pool: pool, store: store, srv: srv, host: host}
+	mux.Get("/courses/{slug}", func(w http.ResponseWriter, r *http.Request) {
+		h.CoursePage(w, r, chi.URLParam(r, "slug"))
+	})
+	return &bundle{t: t, ctx: t.Context(), pool: pool, store: store, actions: actions, urls: urls, srv: srv, host: host}
 }
 
 // client is a browser: it keeps cookies and does not follow redirects, so

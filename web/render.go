@@ -18,12 +18,15 @@ var assets embed.FS
 // pageTemplate is one page: the layout plus the page's "content".
 type pageTemplate struct{ tmpl *template.Template }
 
-var pageNames = []string{"home", "signup", "signin", "profile", "admin", "error"}
+var pageNames = []string{
+	"home", "signup", "signin", "profile", "admin", "error",
+	"catalogue", "course_new", "course", "conflict", "remote", "remote_course",
+}
 
 func parsePages() (map[string]*pageTemplate, error) {
 	pages := make(map[string]*pageTemplate, len(pageNames))
 	for _, name := range pageNames {
-		t, err := template.ParseFS(assets, "templates/layout.html", "templates/"+name+".html")
+		t, err := template.ParseFS(assets, "templates/layout.html", "templates/parts.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("parse page %s: %w", name, err)
 		}

@@ -92,3 +92,16 @@ func (h *Handler) requireAdmin(next http.HandlerFunc) http.HandlerFunc {
 		}
 	}
 }
+
+// requireUser runs next for a signed-in user and sends anonymous visitors
+// to sign in, coming back to the page that holds the form (see returnPath).
+func (h *Handler) requireUser(next func(w http.ResponseWriter, r *http.Request, me courses.User)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		me := viewer(r)
+		if me == nil {
+			http.Redirect(w, r, "/signin?next="+urlQueryEscape(returnPath(r)), http.StatusSeeOther)
+			return
+		}
+		next(w, r, *me)
+	}
+}

@@ -21,11 +21,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/colearn/colearn/courses"
 	"github.com/colearn/colearn/federation"
 )
 
@@ -209,14 +211,16 @@ type fedifyObject struct {
 
 // fedifyActivity is an activity the peer sent or received.
 type fedifyActivity struct {
-	Type      string  `json:"type"`
-	ID        string  `json:"id"`
-	Actor     string  `json:"actor"`
-	Object    string  `json:"object"`
-	Recipient *string `json:"recipient"`
-	Inbox     string  `json:"inbox"`
-	OK        bool    `json:"ok"`
-	Error     string  `json:"error"`
+	Type      string   `json:"type"`
+	ID        string   `json:"id"`
+	Actor     string   `json:"actor"`
+	Object    string   `json:"object"`
+	Audience  []string `json:"audience"`
+	Note      string   `json:"note"` // the Note a reply created
+	Recipient *string  `json:"recipient"`
+	Inbox     string   `json:"inbox"`
+	OK        bool     `json:"ok"`
+	Error     string   `json:"error"`
 }
 
 // fedifyState is GET /control/state.
@@ -261,6 +265,25 @@ func (p *fedifyPeer) received(t *testing.T, id string) (fedifyActivity, bool) {
 	return fedifyActivity{}, false
 }
 
+// waitReceived waits for an activity the peer verified and match accepts.
+func (p *fedifyPeer) waitReceived(t *testing.T, what string, match func(fedifyActivity) bool) fedifyActivity {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var got []fedifyActivity
+		p.mustCall(t, http.MethodGet, "/control/received", nil, &got)
+		for _, a := range got {
+			if match(a) {
+				return a
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the Fedify peer never received %s; state: %+v", what, p.state(t))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 // fedifyInboxRow is one row of inbox_activities.
 type fedifyInboxRow struct {
 	Actor, Type, Recipient string
@@ -295,6 +318,11 @@ func TestFedifyInterop(t *testing.T) {
 	c := startInstance(t, testInstanceOptions{AuthorizedFetch: true})
 	aliceKeys := c.createUser(t, "alice")
 	fedifyPhase1(t, c, peer, c.urls.User("alice"), aliceKeys)
+	alice, err := c.courses.UserByUsername(t.Context(), "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fedifyPhase2(t, c, peer, alice)
 }
 
 // fedifyPhase1 covers users: actor documents, and signed requests both ways.
@@ -518,6 +546,135 @@ func fedifyPhase1(t *testing.T, c *testInstance, peer *fedifyPeer, aliceIRI stri
 			t.Errorf("Fedify accepted %s, signed with the wrong key", id)
 		}
 	})
+}
+
+// fedifyPhase2 covers courses: fedi follows a course (Group), gets Accept,
+// receives the course's Announce of a post, and replies; the course
+// announces the reply.
+func fedifyPhase2(t *testing.T, c *testInstance, peer *fedifyPeer, alice courses.User) {
+	ctx := t.Context()
+	fediIRI := peer.actorIRI()
+	course, err := c.actions.CreateCourse(ctx, alice, courses.CourseDraft{Slug: "interop", Title: "Interoperability"})
+	if err != nil {
+		t.Fatalf("create course: %v", err)
+	}
+	courseIRI := c.urls.Course(course.Slug)
+
+	t.Run("FedifyLooksUpCourse", func(t *testing.T) {
+		var obj fedifyObject
+		peer.mustCall(t, http.MethodPost, "/control/lookup", map[string]any{"url": courseIRI}, &obj)
+		if obj.Type != "Group" || obj.ID != courseIRI {
+			t.Errorf("Fedify sees %s %q, want Group %q", obj.Type, obj.ID, courseIRI)
+		}
+		if obj.PublicKey == nil || obj.PublicKey.ID != federation.MainKey(courseIRI) || obj.PublicKey.Algorithm != "RSASSA-PKCS1-v1_5" {
+			t.Errorf("course publicKey as Fedify sees it: %+v, want %s RSA", obj.PublicKey, federation.MainKey(courseIRI))
+		}
+		if want := courseIRI + "/inbox"; obj.Inbox != want {
+			t.Errorf("course inbox = %q, want %q", obj.Inbox, want)
+		}
+	})
+
+	t.Run("FedifyFollowsCourse", func(t *testing.T) {
+		var follow fedifyActivity
+		peer.mustCall(t, http.MethodPost, "/control/follow", map[string]any{"actor": courseIRI}, &follow)
+		if !follow.OK {
+			t.Fatalf("Fedify's Follow of %s was not delivered: %+v", courseIRI, follow)
+		}
+		// colearn answers with a signed Accept of that Follow, which Fedify
+		// verified before its listener saw it.
+		peer.waitReceived(t, "the course's Accept of its Follow", func(a fedifyActivity) bool {
+			return a.Type == "Accept" && a.Actor == courseIRI && a.Object == follow.ID
+		})
+		m, err := c.courses.MemberOf(ctx, c.pool, course.ID, fediIRI)
+		if err != nil {
+			t.Fatalf("fedi is not a member of the course: %v", err)
+		}
+		if m.State != courses.StateAccepted {
+			t.Errorf("fedi's membership state = %q, want %q", m.State, courses.StateAccepted)
+		}
+	})
+
+	var postIRI string
+	t.Run("CourseAnnouncesPostToFedify", func(t *testing.T) {
+		post, err := c.actions.Post(ctx, alice, courseIRI, "Welcome to the course!", "")
+		if err != nil {
+			t.Fatalf("alice posts: %v", err)
+		}
+		postIRI = post.IRI
+		got := peer.waitReceived(t, "the course's Announce of alice's post", func(a fedifyActivity) bool {
+			return a.Type == "Announce" && a.Actor == courseIRI && a.Object == post.IRI
+		})
+		if !slices.Contains(got.Audience, courseIRI) {
+			t.Errorf("Announce audience = %v, want the course %s", got.Audience, courseIRI)
+		}
+		// The announced post is fetchable (signed, as colearn requires) and
+		// parses as a Note.
+		var obj fedifyObject
+		peer.mustCall(t, http.MethodPost, "/control/lookup", map[string]any{"url": post.IRI}, &obj)
+		if obj.Type != "Note" || obj.ID != post.IRI {
+			t.Errorf("Fedify sees the post as %s %q, want Note %q", obj.Type, obj.ID, post.IRI)
+		}
+	})
+
+	t.Run("CourseAnnouncesFedifyPost", func(t *testing.T) {
+		// A member's top-level post, sent as Create(Note) to the course, is
+		// announced to everyone, fedi included.
+		var sent fedifyActivity
+		peer.mustCall(t, http.MethodPost, "/control/reply", map[string]any{
+			"to": courseIRI, "content": "<p>Hello, everyone.</p>",
+		}, &sent)
+		if !sent.OK || sent.Note == "" {
+			t.Fatalf("Fedify's post was not delivered: %+v", sent)
+		}
+		got := peer.waitReceived(t, "the course's Announce of fedi's post", func(a fedifyActivity) bool {
+			return a.Type == "Announce" && a.Actor == courseIRI && a.Object == sent.Note
+		})
+		if !slices.Contains(got.Audience, courseIRI) {
+			t.Errorf("Announce audience = %v, want the course %s", got.Audience, courseIRI)
+		}
+		p := fedifyWaitPost(t, c, sent.Note)
+		if p.CourseIRI != courseIRI || p.InReplyTo != "" || p.AuthorIRI != fediIRI {
+			t.Errorf("stored post: course %q, inReplyTo %q, author %q; want %q, none, %q",
+				p.CourseIRI, p.InReplyTo, p.AuthorIRI, courseIRI, fediIRI)
+		}
+	})
+
+	t.Run("ColearnKeepsFedifyReply", func(t *testing.T) {
+		// Replies are announced only to members who joined from colearn
+		// instances (outbox.Sender.AnnounceToMembers); fedi followed, so
+		// the course keeps the reply without boosting it to fedi.
+		if postIRI == "" {
+			t.Fatal("no post to reply to")
+		}
+		var reply fedifyActivity
+		peer.mustCall(t, http.MethodPost, "/control/reply", map[string]any{
+			"to": courseIRI, "inReplyTo": postIRI, "content": "<p>Thanks, glad to be here.</p>",
+		}, &reply)
+		if !reply.OK || reply.Note == "" {
+			t.Fatalf("Fedify's reply was not delivered: %+v", reply)
+		}
+		p := fedifyWaitPost(t, c, reply.Note)
+		if p.CourseIRI != courseIRI || p.InReplyTo != postIRI || p.AuthorIRI != fediIRI {
+			t.Errorf("stored reply: course %q, inReplyTo %q, author %q; want %q, %q, %q",
+				p.CourseIRI, p.InReplyTo, p.AuthorIRI, courseIRI, postIRI, fediIRI)
+		}
+	})
+}
+
+// fedifyWaitPost waits for the inbox processor to keep the post iri.
+func fedifyWaitPost(t *testing.T, c *testInstance, iri string) courses.Post {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		p, err := c.courses.PostByIRI(t.Context(), c.pool, iri)
+		if err == nil {
+			return p
+		}
+		if !errors.Is(err, courses.ErrNotFound) || time.Now().After(deadline) {
+			t.Fatalf("colearn did not keep the post %s: %v", iri, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 func fedifyJSON(t *testing.T, v any) []byte {

@@ -32,6 +32,7 @@ type instance struct {
 	client    *federation.Client
 	resolver  *federation.Resolver
 	verifier  *federation.Verifier
+	docs      *federation.DocCache // actor documents and JRDs for 5 s; Forget a user whose profile changes
 	metrics   *metrics
 	outbox    *outbox.Outbox
 	sender    *outbox.Sender
@@ -54,6 +55,7 @@ func newInstance(ctx context.Context, cfg config, pool *pgxpool.Pool, log *slog.
 		urls:    federation.URLs{Scheme: cfg.scheme(), Host: cfg.Host},
 		courses: courses.NewStore(pool),
 		keys:    federation.NewKeyStore(pool),
+		docs:    federation.NewDocCache(0, 0),
 		metrics: newMetrics(),
 	}
 	if err := in.keys.EnsureInstanceKeys(ctx); err != nil {
@@ -86,6 +88,8 @@ func newInstance(ctx context.Context, cfg config, pool *pgxpool.Pool, log *slog.
 		Pool:         pool,
 		Store:        in.courses,
 		RegisterFunc: in.register,
+		Actions:      in.actions,
+		URLs:         in.urls,
 		Host:         cfg.Host,
 		Secure:       !cfg.Dev,
 		Logger:       log,
@@ -121,8 +125,9 @@ func (in *instance) routes() http.Handler {
 	fed := &federation.Handler{
 		URLs: in.urls, Courses: in.courses, Keys: in.keys, Verifier: in.verifier,
 		AuthorizedFetch: in.cfg.AuthorizedFetch, SignatureFailureFunc: in.metrics.signatureFailed,
-		Version: version, Logger: in.log,
+		Cache: in.docs, Version: version, Logger: in.log,
 	}
+	fed.CoursePageFunc = in.web.CoursePage
 	fed.Routes(r)
 	ib := &inbox.Handler{
 		Pool: in.pool, Verifier: in.verifier, Recipients: in.courses, URLs: in.urls, Logger: in.log,

@@ -3,6 +3,8 @@ package outbox
 import (
 	"context"
 	"fmt"
+	"net/url"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -34,14 +36,10 @@ func (w *fanoutWorker) Work(ctx context.Context, job *river.Job[fanoutArgs]) err
 			}
 			inboxes = append(members, inboxes...)
 		}
-		seen := make(map[string]bool, len(inboxes))
-		params := make([]river.InsertManyParams, 0, len(inboxes))
-		for _, inbox := range inboxes {
-			if inbox == "" || seen[inbox] {
-				continue
-			}
-			seen[inbox] = true
-			params = append(params, river.InsertManyParams{Args: deliveryArgs{ActivityID: job.Args.ActivityID, Inbox: inbox}})
+		inboxes = interleaveHosts(inboxes)
+		params := make([]river.InsertManyParams, len(inboxes))
+		for i, inbox := range inboxes {
+			params[i] = river.InsertManyParams{Args: deliveryArgs{ActivityID: job.Args.ActivityID, Inbox: inbox}}
 		}
 		if len(params) > 0 {
 			if _, err := client.InsertManyTx(ctx, tx, params); err != nil {
@@ -51,4 +49,38 @@ func (w *fanoutWorker) Work(ctx context.Context, job *river.Job[fanoutArgs]) err
 		_, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job)
 		return err
 	})
+}
+
+// interleaveHosts drops empty and repeated inboxes and orders the rest
+// round-robin across hosts. River works jobs in insertion order, so without
+// this a post to ten thousand personal inboxes (which arrive sorted) would
+// send every worker to the same server at once: a burst no small instance
+// enjoys, and more connections than the client keeps open per host.
+func interleaveHosts(inboxes []string) []string {
+	seen := make(map[string]bool, len(inboxes))
+	byHost := make(map[string][]string)
+	var hosts []string
+	for _, inbox := range inboxes {
+		if inbox == "" || seen[inbox] {
+			continue
+		}
+		seen[inbox] = true
+		host := inbox
+		if u, err := url.Parse(inbox); err == nil {
+			host = strings.ToLower(u.Host)
+		}
+		if _, ok := byHost[host]; !ok {
+			hosts = append(hosts, host)
+		}
+		byHost[host] = append(byHost[host], inbox)
+	}
+	out := make([]string, 0, len(seen))
+	for round := 0; len(out) < len(seen); round++ {
+		for _, h := range hosts {
+			if round < len(byHost[h]) {
+				out = append(out, byHost[h][round])
+			}
+		}
+	}
+	return out
 }

@@ -172,3 +172,52 @@ func TestReadPassword(t *testing.T) {
 		})
 	}
 }
+
+func TestCourseCreate(t *testing.T) {
+	t.Parallel()
+	url := pgtest.NewDatabase(t)
+	if _, _, err := runCLI(t, "a long enough password\n", "user", "create", "--username", "olga", "--database-url", url, "--log-level", "warn"); err != nil {
+		t.Fatal(err)
+	}
+	base := []string{"course", "create", "--database-url", url, "--log-level", "warn", "--host", "learn.example.org"}
+	stdout, _, err := runCLI(t, "", append(base, "--owner", "olga", "--slug", "intro-go", "--title", "Intro to Go", "--tags", "go, Beginners")...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stdout, "@intro-go@learn.example.org") || !strings.Contains(stdout, "https://learn.example.org/courses/intro-go") {
+		t.Errorf("stdout %q does not give the course's handle and IRI", stdout)
+	}
+	ctx := t.Context()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var tags []string
+	var owner string
+	if err := conn.QueryRow(ctx, `SELECT c.tags, m.actor_iri FROM courses c JOIN course_members m ON m.course_id = c.id AND m.role = 'owner' WHERE c.slug = 'intro-go'`).Scan(&tags, &owner); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(tags, ",") != "go,beginners" || owner != "https://learn.example.org/users/olga" {
+		t.Errorf("tags %q, owner %q", tags, owner)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--owner", "olga", "--slug", "intro-go", "--title", "Again"}, "taken"},
+		{[]string{"--owner", "olga", "--slug", "olga", "--title", "Name of a user"}, "taken"},
+		{[]string{"--owner", "nobody", "--slug", "x", "--title", "X"}, "not found"},
+		{[]string{"--owner", "olga", "--slug", "Bad Slug!", "--title", "X"}, "slug"},
+		{[]string{"--owner", "olga", "--slug", "y", "--title", "Y", "--licence", "proprietary"}, "licence"},
+		{[]string{"--owner", "olga", "--slug", "z"}, "required"},
+	} {
+		if _, _, err := runCLI(t, "", append(base, tc.args...)...); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("course create %q: error %v, want one mentioning %q", tc.args, err, tc.want)
+		}
+	}
+	var n int
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM courses`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("%d courses after one good and several refused creates (%v)", n, err)
+	}
+}

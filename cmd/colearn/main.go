@@ -3,6 +3,7 @@
 //	colearn serve              run the instance
 //	colearn migrate            apply database migrations and exit
 //	colearn user create        create an account (password on stdin)
+//	colearn course create      create a course
 //	colearn healthcheck        probe a running instance's /healthz
 //	colearn version            print the version
 package main
@@ -29,6 +30,8 @@ Usage:
   colearn user create --username NAME [--admin] [--display-name NAME]
                                              create an account; the password is
                                              read from stdin (or prompted for)
+  colearn course create --owner USERNAME --slug SLUG --title TITLE [flags]
+                                             create a course (a fediverse group)
   colearn healthcheck                        exit 0 if the local instance is healthy
   colearn version                            print the version
 
@@ -63,6 +66,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return migrateCommand(ctx, args[1:], stdout, stderr)
 	case "user":
 		return userCommand(ctx, args[1:], stdin, stdout, stderr)
+	case "course":
+		return courseCommand(ctx, args[1:], stdout, stderr)
 	case "healthcheck":
 		return healthcheckCommand(ctx, args[1:], stderr)
 	case "version", "--version":

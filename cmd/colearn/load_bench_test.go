@@ -123,7 +123,7 @@ func benchServe(b *testing.B, ln net.Listener, h http.Handler) string {
 // benchRounds is how many alternating rounds benchGET splits its requests
 // into, so that a change of load on the machine during the run (other
 // processes share the cores) weighs on both sides of the ratio alike.
-const benchRounds = 4
+const benchRounds = 10
 
 // benchGET sends b.N GETs of target to the instance and b.N GETs to the
 // static handler, alternating in rounds, and reports both rates, their

@@ -1,0 +1,21 @@
+# The README's commands. `make test` is the whole test suite: it installs
+# the Fedify interop peer's Node packages (npm ci, from package-lock.json)
+# and runs every Go test; the tests start their own PostgreSQL.
+
+.PHONY: run test bench build
+
+run:
+	go run ./cmd/colearn serve --dev
+
+test: interop/fedify/node_modules
+	go test ./...
+
+interop/fedify/node_modules: interop/fedify/package-lock.json
+	npm ci --prefix interop/fedify --no-audit --no-fund
+	touch interop/fedify/node_modules
+
+build:
+	go build -o colearn ./cmd/colearn
+
+bench:
+	go test -run='^$$' -bench=. -benchtime=1x ./federation/ ./inbox/ ./outbox/ ./cmd/colearn/

@@ -75,12 +75,15 @@ func interleaveHosts(inboxes []string) []string {
 		byHost[host] = append(byHost[host], inbox)
 	}
 	out := make([]string, 0, len(seen))
-	for round := 0; len(out) < len(seen); round++ {
+	for round := 0; len(hosts) > 0; round++ {
+		active := hosts[:0]
 		for _, h := range hosts {
-			if round < len(byHost[h]) {
-				out = append(out, byHost[h][round])
+			out = append(out, byHost[h][round])
+			if round+1 < len(byHost[h]) {
+				active = append(active, h)
 			}
 		}
+		hosts = active
 	}
 	return out
 }

@@ -98,7 +98,7 @@ func benchFanout(b *testing.B, shared bool) {
 	if _, err := bd.pool.Exec(context.Background(), `ANALYZE course_members`); err != nil {
 		b.Fatal(err)
 	}
-	o := bd.start(b, func(c *Config) { c.RetryDelayFunc = nil; c.Workers = 100 })
+	o := bd.start(b, func(c *Config) { c.RetryDelayFunc = nil })
 	perPost := int64(servers)
 	if !shared {
 		perPost = members

@@ -48,8 +48,8 @@ func browserContext(t *testing.T, timeout time.Duration) context.Context {
 	tab, cancelTab := chromedp.NewContext(alloc, chromedp.WithErrorf(t.Logf))
 	t.Cleanup(func() {
 		cancelTab()
-		if t.Failed() && log.Len() > 0 {
-			t.Logf("chromium output:\n%s", log.String())
+		if out := log.String(); t.Failed() && out != "" {
+			t.Logf("chromium output:\n%s", out)
 		}
 	})
 	if err := chromedp.Do(tab); err != nil {
@@ -61,13 +61,24 @@ func browserContext(t *testing.T, timeout time.Duration) context.Context {
 // browserSignUp fills in the sign-up form and waits for the greeting.
 func browserSignUp(base, username string) chromedp.Action[chromedp.Void] {
 	return chromedp.Steps(
-		chromedp.Navigate(base + "/signup"),
+		chromedp.Navigate(base+"/signup"),
 		chromedp.WaitVisible(chromedp.CSS(`input[name="username"]`)),
 		chromedp.SendKeys(chromedp.CSS(`input[name="username"]`), username),
 		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), "correct horse battery staple"),
 		chromedp.Click(chromedp.CSS(`form[action="/signup"] button[type="submit"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`p.greeting`)),
 	)
+}
+
+// browserText returns the text of the first element matching the CSS
+// selector sel, failing the test if there is none.
+func browserText(t *testing.T, tab context.Context, sel string) string {
+	t.Helper()
+	text, err := chromedp.Run(tab, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		t.Fatalf("text of %s: %v", sel, err)
+	}
+	return text
 }
 
 func TestBrowserCourseFlow(t *testing.T) {
@@ -77,11 +88,9 @@ func TestBrowserCourseFlow(t *testing.T) {
 	base := "http://" + ti.addr
 	const postText = "Hello from the browser, fellow gophers"
 
-	var heading, handle, greeting string
-	err := chromedp.Run(tab,
+	// ann signs up and creates a course.
+	err := chromedp.Do(tab,
 		browserSignUp(base, "ann"),
-		chromedp.Text(`p.greeting`, &greeting, chromedp.ByQuery),
-		// ann creates a course.
 		chromedp.Click(chromedp.CSS(`a#courses-link`)),
 		chromedp.WaitVisible(chromedp.CSS(`a#new-course-link`)),
 		chromedp.Click(chromedp.CSS(`a#new-course-link`)),
@@ -92,25 +101,26 @@ func TestBrowserCourseFlow(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`input[name="tags"]`), "go, web"),
 		chromedp.Click(chromedp.CSS(`button#create-course`)),
 		chromedp.WaitVisible(chromedp.CSS(`code.course-handle`)),
-		chromedp.Text(`h1`, &heading, chromedp.ByQuery),
-		chromedp.Text(`code.course-handle`, &handle, chromedp.ByQuery),
-		// ann signs out.
+	)
+	if err != nil {
+		t.Fatalf("ann creates a course: %v", err)
+	}
+	if h1, handle := browserText(t, tab, "h1"), browserText(t, tab, "code.course-handle"); h1 != "Go in the browser" || handle != "@browser-go@"+ti.addr {
+		t.Fatalf("course page shows %q, %q", h1, handle)
+	}
+	if summary := browserText(t, tab, ".summary-html strong"); summary != "Go" {
+		t.Errorf("summary's Markdown not rendered: <strong> holds %q", summary)
+	}
+	err = chromedp.Do(tab,
 		chromedp.Click(chromedp.CSS(`form[action="/signout"] button`)),
 		chromedp.WaitVisible(chromedp.CSS(`a[href="/signin"]`)),
 	)
 	if err != nil {
-		t.Fatalf("ann's part: %v", err)
-	}
-	if !strings.Contains(greeting, "ann") {
-		t.Errorf("greeting %q does not name ann", greeting)
-	}
-	if heading != "Go in the browser" || handle != "@browser-go@"+ti.addr {
-		t.Fatalf("course page shows %q, %q", heading, handle)
+		t.Fatalf("ann signs out: %v", err)
 	}
 
-	var discussion, members string
-	var shot []byte
-	err = chromedp.Run(tab,
+	// ben signs up, enrolls and posts.
+	err = chromedp.Do(tab,
 		browserSignUp(base, "ben"),
 		chromedp.Navigate(base+"/courses"),
 		chromedp.Click(chromedp.CSS(`a[href="/courses/browser-go"]`)),
@@ -120,18 +130,19 @@ func TestBrowserCourseFlow(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`form#post-form textarea[name="content"]`), postText),
 		chromedp.Click(chromedp.CSS(`button#post-submit`)),
 		chromedp.WaitVisible(chromedp.CSS(`#discussion article.post`)),
-		chromedp.Text(`#discussion`, &discussion, chromedp.ByQuery),
-		chromedp.Text(`p.member-count`, &members, chromedp.ByQuery),
-		chromedp.FullScreenshot(&shot, 90),
 	)
 	if err != nil {
-		t.Fatalf("ben's part: %v", err)
+		t.Fatalf("ben enrolls and posts: %v", err)
 	}
-	if !strings.Contains(discussion, postText) || !strings.Contains(discussion, "@ben@"+ti.addr) {
-		t.Fatalf("discussion lacks ben's post:\n%s", discussion)
+	if d := browserText(t, tab, "#discussion"); !strings.Contains(d, postText) || !strings.Contains(d, "@ben@"+ti.addr) {
+		t.Fatalf("discussion lacks ben's post:\n%s", d)
 	}
-	if members != "2 members" {
-		t.Errorf("member count %q, want 2 members", members)
+	if n := browserText(t, tab, "p.member-count"); n != "2 members" {
+		t.Errorf("member count %q, want 2 members", n)
+	}
+	shot, err := chromedp.Run(tab, chromedp.FullScreenshot(100)) // quality 100 gives a PNG
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
 	}
 	path := filepath.Join(t.TempDir(), "course.png")
 	if err := os.WriteFile(path, shot, 0o644); err != nil {

@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -31,11 +32,17 @@ func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 type testInstance struct {
 	*instance
 	addr string // 127.0.0.1:port, also the instance's host
+
+	mu  sync.Mutex
+	srv *http.Server
 }
 
 // testInstanceOptions change what startInstance configures.
 type testInstanceOptions struct {
 	AuthorizedFetch bool
+	// RetryDelay replaces the delivery backoff (two days of retries) with
+	// a fixed short wait.
+	RetryDelay time.Duration
 }
 
 // startInstance runs an instance on a fresh database and a loopback port
@@ -55,6 +62,9 @@ func startInstance(t *testing.T, opts testInstanceOptions) *testInstance {
 		LogLevel:        "warn",
 		AuthorizedFetch: opts.AuthorizedFetch,
 	}
+	if opts.RetryDelay > 0 {
+		cfg.retryDelay = func(int) time.Duration { return opts.RetryDelay }
+	}
 	log, err := newLogger(cfg.LogLevel, testLogWriter{t})
 	if err != nil {
 		t.Fatal(err)
@@ -64,21 +74,52 @@ func startInstance(t *testing.T, opts testInstanceOptions) *testInstance {
 		ln.Close()
 		t.Fatalf("newInstance: %v", err)
 	}
-	srv := &http.Server{Handler: in.handler, ReadHeaderTimeout: 10 * time.Second}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
+	ti := &testInstance{instance: in, addr: addr}
+	ti.serve(t, ln)
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil {
-			t.Errorf("shut down %s: %v", addr, err)
-		}
-		if err := <-done; !errors.Is(err, http.ErrServerClosed) {
-			t.Errorf("serve %s: %v", addr, err)
-		}
+		ti.down(t)
 		in.Close()
 	})
-	return &testInstance{instance: in, addr: addr}
+	return ti
+}
+
+// serve answers HTTP on ln until down.
+func (ti *testInstance) serve(t *testing.T, ln net.Listener) {
+	srv := &http.Server{Handler: ti.handler, ReadHeaderTimeout: 10 * time.Second}
+	ti.mu.Lock()
+	ti.srv = srv
+	ti.mu.Unlock()
+	go func() {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			t.Errorf("serve %s: %v", ti.addr, err)
+		}
+	}()
+}
+
+// down stops answering HTTP, as a server that went away: connections are
+// refused until up. The instance's workers keep running.
+func (ti *testInstance) down(t *testing.T) {
+	ti.mu.Lock()
+	srv := ti.srv
+	ti.srv = nil
+	ti.mu.Unlock()
+	if srv == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		t.Errorf("shut down %s: %v", ti.addr, err)
+	}
+}
+
+// up answers HTTP again on the same address.
+func (ti *testInstance) up(t *testing.T) {
+	ln, err := net.Listen("tcp", ti.addr)
+	if err != nil {
+		t.Fatalf("listen again on %s: %v", ti.addr, err)
+	}
+	ti.serve(t, ln)
 }
 
 // testLogWriter sends an instance's log to the test's log.

@@ -104,6 +104,11 @@ func New(cfg Config) (*Outbox, error) {
 		FetchPollInterval: 100 * time.Millisecond,
 		// A delivered job is of no further use; failures stay longer.
 		CompletedJobRetentionPeriod: time.Hour,
+		// A delivery is one HTTP request with a 10 s timeout, so a job still
+		// "running" after a minute belongs to a process that died (SIGKILL,
+		// power loss): River's rescuer makes it available again.
+		JobTimeout:           30 * time.Second,
+		RescueStuckJobsAfter: time.Minute,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("outbox: %w", err)

@@ -102,8 +102,15 @@ type serveProcess struct {
 func startServe(t *testing.T, bin, data string, port int) *serveProcess {
 	t.Helper()
 	addr := "127.0.0.1:" + strconv.Itoa(port)
+	return startServeWith(t, bin, addr, e2eEnv(), "serve", "--dev", "--listen", addr, "--data", data, "--log-level", "info")
+}
+
+// startServeWith starts colearn with args and env, answering on addr, and
+// waits until it is ready.
+func startServeWith(t *testing.T, bin, addr string, env []string, args ...string) *serveProcess {
+	t.Helper()
 	p := &serveProcess{
-		cmd:    exec.Command(bin, "serve", "--dev", "--listen", addr, "--data", data, "--log-level", "info"),
+		cmd:    exec.Command(bin, args...),
 		out:    &lockedBuffer{},
 		exited: make(chan struct{}),
 		addr:   addr,
@@ -121,7 +128,7 @@ func startServe(t *testing.T, bin, data string, port int) *serveProcess {
 		},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
-	p.cmd.Env = e2eEnv()
+	p.cmd.Env = env
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	if err := p.cmd.Start(); err != nil {
 		t.Fatalf("start colearn serve: %v", err)

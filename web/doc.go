@@ -1,5 +1,14 @@
 // Package web serves colearn's server-rendered HTML pages: the start page,
-// sign-up, sign-in and sign-out, profiles, and the admin settings.
+// sign-up, sign-in and sign-out, profiles, the admin settings, the course
+// catalogue and course pages (lessons, threaded discussion, roster and the
+// moderators' forms), and the pages for courses on other servers that local
+// users joined. What people do on the course pages runs through
+// outbox.Actions, so the activities it causes are published in the same
+// transaction.
+//
+// Content that reaches a page as HTML (summaries, lessons, posts) has passed
+// through courses.Content's sanitiser; it is the only text marked
+// template.HTML.
 //
 // Sessions are kept in PostgreSQL (scs with its pgx store, table sessions);
 // the cookie is HttpOnly, SameSite=Lax, and Secure unless the instance runs

@@ -21,7 +21,7 @@ import (
 type Config struct {
 	// Pool holds the sessions table.
 	Pool *pgxpool.Pool
-	// Store is the domain store for accounts and settings.
+	// Store is the domain store for accounts, settings and courses.
 	Store *courses.Store
 	// RegisterFunc creates a user together with its federation keys; it
 	// runs courses.Store.Register inside its own transaction, so it returns

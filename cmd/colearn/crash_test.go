@@ -10,8 +10,10 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os/exec"
 	"strconv"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -164,4 +166,72 @@ func TestServeKilledMidFanOutDeliversEverything(t *testing.T) {
 		t.Errorf("%d deliveries failed signature verification", bad)
 	}
 	t.Logf("%d inboxes served with %d deliveries (%d repeated after the crash; receivers dedupe by activity id)", d, all, all-d)
+}
+
+// colearn worker delivers what was published without serving HTTP.
+func TestWorkerDelivers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a colearn worker process; skipped with -short")
+	}
+	t.Parallel()
+	ctx := t.Context()
+	bin := buildColearn(t)
+	dbURL := pgtest.NewDatabase(t)
+	pool, err := pgxpool.New(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	urls := federation.URLs{Scheme: "http", Host: "127.0.0.1:9"}
+	keys := federation.NewKeyStore(pool)
+	store := courses.NewStore(pool)
+	if _, err := createAccount(ctx, pool, keys, courses.NewUser{Username: "olga", Password: "a long enough password"}, store.CreateUser); err != nil {
+		t.Fatal(err)
+	}
+	olga, _ := store.UserByUsername(ctx, "olga")
+	ob, err := outbox.New(outbox.Config{Pool: pool, Keys: keys, Client: federation.NewClient(federation.ClientConfig{AllowPrivate: true})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	actions := &outbox.Actions{Pool: pool, Courses: store, Keys: keys, Sender: &outbox.Sender{Outbox: ob, URLs: urls}}
+	course, err := actions.CreateCourse(ctx, olga, courses.CourseDraft{Slug: "w", Title: "Worker"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kp, _ := keys.Get(ctx, course.Slug)
+	courseIRI := urls.Course(course.Slug)
+	sink := &crashSink{got: map[string]int{}, verifier: &federation.Verifier{Keys: crashKeys{federation.PublicKey{
+		ID: federation.MainKey(courseIRI), Owner: courseIRI, Key: &kp.RSA.PublicKey}}}}
+	sink.srv = httptest.NewServer(sink)
+	t.Cleanup(sink.srv.Close)
+	if _, err := store.Enroll(ctx, pool, course, courses.Member{ActorIRI: sink.srv.URL + "/users/x", Inbox: sink.srv.URL + "/users/x/inbox", Via: "follow"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := actions.Announce(ctx, olga, course, "Delivered by a worker"); err != nil {
+		t.Fatal(err)
+	}
+
+	cmd := exec.Command(bin, "worker", "--dev", "--host", urls.Host, "--data", t.TempDir(), "--log-level", "warn")
+	cmd.Env = append(e2eEnv(), "DATABASE_URL="+dbURL)
+	out := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() { cmd.Process.Kill() })
+	eventually(t, "the worker's delivery", 30*time.Second, func() (bool, error) {
+		d, _, _ := sink.counts()
+		return d == 1, nil
+	})
+	cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("worker exited with %v\n%s", err, out.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("worker did not stop on SIGTERM\n%s", out.String())
+	}
 }

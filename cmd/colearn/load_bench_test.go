@@ -3,10 +3,10 @@ package main
 // Whole-server benchmarks of the GETs peers make most: actor documents and
 // WebFinger. Each starts a real instance (a pgtest database, newInstance, an
 // http.Server on 127.0.0.1:0 with the timeouts of `colearn serve`), creates
-// a user and sends b.N requests from 64 workers over
-// keep-alive connections. The same load is then sent to a static handler
-// that writes a fixed 1 KB JSON document, in the same process, so the report
-// carries a ratio that does not depend on the machine:
+// a user and sends b.N requests from 64 workers over keep-alive connections.
+// The same load goes to a static handler writing a fixed 1 KB JSON document
+// in the same process, in alternating rounds, so the report carries a ratio
+// that does not depend on the machine or on other load on it:
 //
 //	go test -run='^$' -bench=GET -benchtime=100000x ./cmd/colearn/
 //

@@ -1,6 +1,7 @@
 // Command colearn runs a colearn instance and administers it.
 //
 //	colearn serve              run the instance
+//	colearn worker             deliver and process activities, no HTTP
 //	colearn migrate            apply database migrations and exit
 //	colearn user create        create an account (password on stdin)
 //	colearn course create      create a course
@@ -26,6 +27,8 @@ const usage = `colearn — a federated peer-learning server
 
 Usage:
   colearn serve [flags]                      run the instance
+  colearn worker [flags]                     deliver and process activities without
+                                             serving HTTP (scale delivery out)
   colearn migrate [flags]                    apply database migrations and exit
   colearn user create --username NAME [--admin] [--display-name NAME]
                                              create an account; the password is
@@ -62,6 +65,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	switch args[0] {
 	case "serve":
 		return serveCommand(ctx, args[1:], stderr)
+	case "worker":
+		return workerCommand(ctx, args[1:], stderr)
 	case "migrate":
 		return migrateCommand(ctx, args[1:], stdout, stderr)
 	case "user":

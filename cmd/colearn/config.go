@@ -109,3 +109,22 @@ func newLogger(level string, w io.Writer) (*slog.Logger, error) {
 	}
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
 }
+
+// instanceConfig parses the flags of the commands that run an instance
+// (serve, worker) and validates them.
+func instanceConfig(name, synopsis string, args []string, stderr io.Writer) (config, error) {
+	var c config
+	fs := newFlagSet(name, synopsis, stderr)
+	serveFlags(fs, &c)
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	return c, c.finish()
+}
+
+// warnIfDev says loudly that development mode is on.
+func warnIfDev(c config, log *slog.Logger) {
+	if c.Dev {
+		log.Warn("DEVELOPMENT MODE: plain http ids and federation with loopback/private addresses are allowed; never use --dev in production")
+	}
+}

@@ -57,11 +57,7 @@ func courseCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 			d.Tags = append(d.Tags, t)
 		}
 	}
-	log, err := newLogger(c.LogLevel, stderr)
-	if err != nil {
-		return err
-	}
-	pool, closeDB, err := openDatabase(ctx, c, log, false)
+	_, pool, closeDB, err := connect(ctx, c, stderr, false)
 	if err != nil {
 		return err
 	}

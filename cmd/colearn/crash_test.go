@@ -67,6 +67,53 @@ func (k crashKeys) ResolveKey(context.Context, string, bool) (federation.PublicK
 	return k.key, nil
 }
 
+// deliveryBundle is a database holding a course owned by olga, with actions
+// that publish into it but deliver nothing: a colearn process under test
+// does the delivering.
+type deliveryBundle struct {
+	dbURL    string
+	pool     *pgxpool.Pool
+	store    *courses.Store
+	actions  *outbox.Actions
+	olga     courses.User
+	course   courses.Course
+	verifier *federation.Verifier // checks the course's signatures
+}
+
+func newDeliveryBundle(t *testing.T, urls federation.URLs, slug string) *deliveryBundle {
+	t.Helper()
+	ctx := t.Context()
+	b := &deliveryBundle{dbURL: pgtest.NewDatabase(t)}
+	pool, err := pgxpool.New(ctx, b.dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	b.pool = pool
+	keys := federation.NewKeyStore(pool)
+	b.store = courses.NewStore(pool)
+	if _, err := createAccount(ctx, pool, keys, courses.NewUser{Username: "olga", Password: "a long enough password"}, b.store.CreateUser); err != nil {
+		t.Fatal(err)
+	}
+	b.olga, _ = b.store.UserByUsername(ctx, "olga")
+	ob, err := outbox.New(outbox.Config{Pool: pool, Keys: keys, Client: federation.NewClient(federation.ClientConfig{AllowPrivate: true}),
+		Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.actions = &outbox.Actions{Pool: pool, Courses: b.store, Keys: keys, Sender: &outbox.Sender{Outbox: ob, URLs: urls}}
+	if b.course, err = b.actions.CreateCourse(ctx, b.olga, courses.CourseDraft{Slug: slug, Title: slug}); err != nil {
+		t.Fatal(err)
+	}
+	kp, err := keys.Get(ctx, slug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	courseIRI := urls.Course(slug)
+	b.verifier = &federation.Verifier{Keys: crashKeys{federation.PublicKey{ID: federation.MainKey(courseIRI), Owner: courseIRI, Key: &kp.RSA.PublicKey}}}
+	return b
+}
+
 func TestServeKilledMidFanOutDeliversEverything(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts colearn serve processes; skipped with -short")
@@ -74,41 +121,15 @@ func TestServeKilledMidFanOutDeliversEverything(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	bin := buildColearn(t)
-	dbURL := pgtest.NewDatabase(t)
-	pool, err := pgxpool.New(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
 	port := freePort(t)
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	urls := federation.URLs{Scheme: "http", Host: addr}
-
 	// The course and its members are made directly in the database the
 	// server uses; the post is published there too, so the only thing the
 	// server does is deliver.
-	keys := federation.NewKeyStore(pool)
-	store := courses.NewStore(pool)
-	if _, err := createAccount(ctx, pool, keys, courses.NewUser{Username: "olga", Password: "a long enough password"}, store.CreateUser); err != nil {
-		t.Fatal(err)
-	}
-	olga, _ := store.UserByUsername(ctx, "olga")
-	ob, err := outbox.New(outbox.Config{Pool: pool, Keys: keys, Client: federation.NewClient(federation.ClientConfig{AllowPrivate: true}),
-		Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	actions := &outbox.Actions{Pool: pool, Courses: store, Keys: keys, Sender: &outbox.Sender{Outbox: ob, URLs: urls}}
-	course, err := actions.CreateCourse(ctx, olga, courses.CourseDraft{Slug: "crash", Title: "Crash course"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	kp, err := keys.Get(ctx, course.Slug)
-	if err != nil {
-		t.Fatal(err)
-	}
-	courseIRI := urls.Course(course.Slug)
-	verifier := &federation.Verifier{Keys: crashKeys{federation.PublicKey{ID: federation.MainKey(courseIRI), Owner: courseIRI, Key: &kp.RSA.PublicKey}}}
+	b := newDeliveryBundle(t, urls, "crash")
+	store, course, verifier, actions, olga, dbURL := b.store, b.course, b.verifier, b.actions, b.olga, b.dbURL
+	pool := b.pool
 
 	const servers, perServer = 10, 60
 	var sinks []*crashSink
@@ -176,32 +197,10 @@ func TestWorkerDelivers(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	bin := buildColearn(t)
-	dbURL := pgtest.NewDatabase(t)
-	pool, err := pgxpool.New(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
 	urls := federation.URLs{Scheme: "http", Host: "127.0.0.1:9"}
-	keys := federation.NewKeyStore(pool)
-	store := courses.NewStore(pool)
-	if _, err := createAccount(ctx, pool, keys, courses.NewUser{Username: "olga", Password: "a long enough password"}, store.CreateUser); err != nil {
-		t.Fatal(err)
-	}
-	olga, _ := store.UserByUsername(ctx, "olga")
-	ob, err := outbox.New(outbox.Config{Pool: pool, Keys: keys, Client: federation.NewClient(federation.ClientConfig{AllowPrivate: true})})
-	if err != nil {
-		t.Fatal(err)
-	}
-	actions := &outbox.Actions{Pool: pool, Courses: store, Keys: keys, Sender: &outbox.Sender{Outbox: ob, URLs: urls}}
-	course, err := actions.CreateCourse(ctx, olga, courses.CourseDraft{Slug: "w", Title: "Worker"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	kp, _ := keys.Get(ctx, course.Slug)
-	courseIRI := urls.Course(course.Slug)
-	sink := &crashSink{got: map[string]int{}, verifier: &federation.Verifier{Keys: crashKeys{federation.PublicKey{
-		ID: federation.MainKey(courseIRI), Owner: courseIRI, Key: &kp.RSA.PublicKey}}}}
+	b := newDeliveryBundle(t, urls, "w")
+	store, course, actions, olga, dbURL, pool := b.store, b.course, b.actions, b.olga, b.dbURL, b.pool
+	sink := &crashSink{got: map[string]int{}, verifier: b.verifier}
 	sink.srv = httptest.NewServer(sink)
 	t.Cleanup(sink.srv.Close)
 	if _, err := store.Enroll(ctx, pool, course, courses.Member{ActorIRI: sink.srv.URL + "/users/x", Inbox: sink.srv.URL + "/users/x/inbox", Via: "follow"}); err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"path/filepath"
 
@@ -57,4 +58,18 @@ func openDatabase(ctx context.Context, c config, log *slog.Logger, ownCluster bo
 	}
 	log.Info("database ready", "schema_version", v, "private", c.DatabaseURL == "")
 	return pool, func() { pool.Close(); stopCluster() }, nil
+}
+
+// connect makes a command's logger and opens its database; close releases
+// the database.
+func connect(ctx context.Context, c config, stderr io.Writer, ownCluster bool) (*slog.Logger, *pgxpool.Pool, func(), error) {
+	log, err := newLogger(c.LogLevel, stderr)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	pool, closeDB, err := openDatabase(ctx, c, log, ownCluster)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return log, pool, closeDB, nil
 }

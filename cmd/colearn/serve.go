@@ -14,21 +14,9 @@ import (
 )
 
 func serveCommand(ctx context.Context, args []string, stderr io.Writer) error {
-	var c config
-	fs := newFlagSet("serve", "serve [flags]", stderr)
-	serveFlags(fs, &c)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if err := c.finish(); err != nil {
-		return err
-	}
-	log, err := newLogger(c.LogLevel, stderr)
+	c, err := instanceConfig("serve", "serve [flags]", args, stderr)
 	if err != nil {
 		return err
-	}
-	if c.Dev {
-		log.Warn("DEVELOPMENT MODE: plain http ids and federation with loopback/private addresses are allowed; never use --dev in production")
 	}
 	if err := os.MkdirAll(c.DataDir, 0o755); err != nil {
 		return fmt.Errorf("data folder: %w", err)
@@ -38,11 +26,12 @@ func serveCommand(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer unlock()
-	pool, closeDB, err := openDatabase(ctx, c, log, true)
+	log, pool, closeDB, err := connect(ctx, c, stderr, true)
 	if err != nil {
 		return err
 	}
 	defer closeDB()
+	warnIfDev(c, log)
 	in, err := newInstance(ctx, c, pool, log)
 	if err != nil {
 		return err

@@ -58,11 +58,7 @@ func userCommand(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	if err != nil {
 		return err
 	}
-	log, err := newLogger(c.LogLevel, stderr)
-	if err != nil {
-		return err
-	}
-	pool, closeDB, err := openDatabase(ctx, c, log, false)
+	_, pool, closeDB, err := connect(ctx, c, stderr, false)
 	if err != nil {
 		return err
 	}

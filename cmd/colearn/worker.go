@@ -10,24 +10,16 @@ import (
 // delivery can scale over several processes sharing one database. It takes
 // serve's flags: the host must be the instance's.
 func workerCommand(ctx context.Context, args []string, stderr io.Writer) error {
-	var c config
-	fs := newFlagSet("worker", "worker [flags]\n\nRuns delivery and inbox processing without serving HTTP; takes serve's flags.", stderr)
-	serveFlags(fs, &c)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if err := c.finish(); err != nil {
-		return err
-	}
-	log, err := newLogger(c.LogLevel, stderr)
+	c, err := instanceConfig("worker", "worker [flags]\n\nRuns delivery and inbox processing without serving HTTP; takes serve's flags.", args, stderr)
 	if err != nil {
 		return err
 	}
-	pool, closeDB, err := openDatabase(ctx, c, log, false)
+	log, pool, closeDB, err := connect(ctx, c, stderr, false)
 	if err != nil {
 		return err
 	}
 	defer closeDB()
+	warnIfDev(c, log)
 	in, err := newInstance(ctx, c, pool, log)
 	if err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"sync"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -24,7 +25,9 @@ type Recipients interface {
 	CourseBySlug(ctx context.Context, slug string) (courses.Course, error)
 }
 
-// Handler serves the shared inbox and the per-actor inboxes.
+// Handler serves the shared inbox and the per-actor inboxes. Accepted
+// activities are stored in group commits by writers the Handler starts on
+// its first request; Close stops them.
 type Handler struct {
 	Pool       *pgxpool.Pool
 	Verifier   *federation.Verifier
@@ -37,6 +40,26 @@ type Handler struct {
 	AcceptedFunc func(activityType string)
 	// WakeFunc is called after an activity is stored, to have it applied.
 	WakeFunc func()
+
+	startOnce sync.Once
+	batch     *batcher
+	recent    *recentIDs
+}
+
+func (h *Handler) start() {
+	h.startOnce.Do(func() {
+		h.batch = newBatcher(h.Pool)
+		h.recent = newRecentIDs(recentKept)
+	})
+}
+
+// Close stops the group-commit writers after the batches they hold are
+// stored and answered. Requests that arrive afterwards are still served,
+// each stored by its own insert. Call it once the HTTP server has stopped
+// (or is draining), before the pool closes.
+func (h *Handler) Close() {
+	h.start()
+	h.batch.close()
 }
 
 // Routes mounts POST /inbox, /users/{name}/inbox and /courses/{slug}/inbox.
@@ -73,9 +96,12 @@ func (h *Handler) personal(w http.ResponseWriter, r *http.Request) {
 }
 
 // receive runs the checks in order of cost: size, signature, then the
-// activity itself; nothing is stored unless all pass.
+// activity itself; nothing is stored unless all pass. A replay of an
+// activity stored recently is acknowledged before any of that, since storing
+// it again would change nothing.
 func (h *Handler) receive(w http.ResponseWriter, r *http.Request, recipient string) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+	h.start()
+	body, err := readBody(w, r)
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
 		http.Error(w, fmt.Sprintf("activity larger than %d bytes", MaxBody), http.StatusRequestEntityTooLarge)
@@ -85,14 +111,27 @@ func (h *Handler) receive(w http.ResponseWriter, r *http.Request, recipient stri
 		http.Error(w, "cannot read body", http.StatusBadRequest)
 		return
 	}
+	// Parsed before the signature for the duplicate check, but a malformed
+	// body is reported only after the signature, as before.
+	env, parseErr := ParseEnvelope(body)
+	if parseErr == nil && h.recent.has(env.ID) {
+		w.WriteHeader(http.StatusAccepted)
+		return
+	}
+	h.batch.expect()
+	expected := true
+	defer func() {
+		if expected {
+			h.batch.forget()
+		}
+	}()
 	key, err := h.Verifier.Verify(r.Context(), r, body)
 	if err != nil {
 		federation.RefuseSignature(w, r, err, h.Logger, h.SignatureFailureFunc)
 		return
 	}
-	env, err := ParseEnvelope(body)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+	if parseErr != nil {
+		http.Error(w, parseErr.Error(), http.StatusBadRequest)
 		return
 	}
 	if key.Owner != env.Actor {
@@ -111,11 +150,13 @@ func (h *Handler) receive(w http.ResponseWriter, r *http.Request, recipient stri
 		w.WriteHeader(http.StatusAccepted)
 		return
 	}
+	expected = false // store hands the expected row over
 	fresh, err := h.store(r.Context(), env, recipient, body)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
+	h.recent.add(env.ID)
 	if fresh && h.AcceptedFunc != nil {
 		h.AcceptedFunc(env.Type)
 	}
@@ -125,9 +166,35 @@ func (h *Handler) receive(w http.ResponseWriter, r *http.Request, recipient stri
 	w.WriteHeader(http.StatusAccepted)
 }
 
-// store records the activity once; a redelivery changes nothing and
-// reports fresh = false.
+// readBody reads at most MaxBody bytes of r's body, into one buffer of the
+// declared length when there is one.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	body := http.MaxBytesReader(w, r.Body, MaxBody)
+	n := r.ContentLength
+	if n <= 0 || n > MaxBody {
+		return io.ReadAll(body)
+	}
+	// net/http ends the body after Content-Length bytes, so asking for one
+	// more reads exactly the body and its end.
+	buf := make([]byte, n+1)
+	read, err := io.ReadFull(body, buf)
+	if errors.Is(err, io.ErrUnexpectedEOF) && int64(read) == n {
+		return buf[:n], nil
+	}
+	if err == nil {
+		err = errors.New("body longer than its Content-Length")
+	}
+	return nil, err
+}
+
+// store records the activity once, in the next group commit, and returns
+// after it is committed; a redelivery changes nothing and reports
+// fresh = false. Once the batcher is closed, it inserts the row by itself.
 func (h *Handler) store(ctx context.Context, env Envelope, recipient string, body []byte) (fresh bool, err error) {
+	fresh, err = h.batch.store(ctx, env, recipient, body)
+	if !errors.Is(err, errBatcherClosed) {
+		return fresh, err
+	}
 	tag, err := h.Pool.Exec(ctx, `
 		INSERT INTO inbox_activities (activity_id, actor_iri, type, recipient, body)
 		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (activity_id) DO NOTHING`,

@@ -38,6 +38,7 @@ type instance struct {
 	sender    *outbox.Sender
 	actions   *outbox.Actions
 	processor *inbox.Processor
+	inbox     *inbox.Handler
 	web       *web.Handler
 	handler   http.Handler
 
@@ -135,6 +136,7 @@ func (in *instance) routes() http.Handler {
 		WakeFunc: in.processor.Wake,
 	}
 	ib.Routes(r)
+	in.inbox = ib
 	r.Get("/users/{name}/outbox", func(w http.ResponseWriter, r *http.Request) {
 		in.outbox.Collection(w, r, in.urls.User(chi.URLParam(r, "name")))
 	})
@@ -160,6 +162,7 @@ func (in *instance) ready(w http.ResponseWriter, r *http.Request) {
 func (in *instance) Close() {
 	in.stop()
 	in.workers.Wait()
+	in.inbox.Close()
 	if err := in.outbox.Stop(context.Background()); err != nil && !errors.Is(err, context.Canceled) {
 		in.log.Warn("stopping delivery workers", "err", err)
 	}

@@ -1,11 +1,12 @@
 package inbox
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
+	"unicode/utf8"
 
 	vocab "github.com/go-ap/activitypub"
+	"github.com/valyala/fastjson"
 )
 
 // Envelope is the part of an incoming activity the inbox checks before it
@@ -20,44 +21,61 @@ type Envelope struct {
 var ErrMalformed = errors.New("malformed activity")
 
 // ParseEnvelope reads an activity's id, type and actor. The actor may be an
-// IRI or an object with an id. Anything that is not a JSON object with those
-// three is ErrMalformed.
+// IRI or an object with an id; the type may be a string or a list whose
+// first entry counts. Anything that is not a JSON object (in valid UTF-8)
+// with those three is ErrMalformed.
+//
+// It runs on every inbox request, before the signature check, so it parses
+// the body once with fastjson (go-ap's own parser) rather than decoding it
+// into structs.
 func ParseEnvelope(body []byte) (Envelope, error) {
-	var raw struct {
-		ID    string          `json:"id"`
-		Type  json.RawMessage `json:"type"`
-		Actor json.RawMessage `json:"actor"`
+	if !utf8.Valid(body) {
+		return Envelope{}, fmt.Errorf("%w: body is not valid UTF-8", ErrMalformed)
 	}
-	if err := json.Unmarshal(body, &raw); err != nil {
+	v, err := fastjson.ParseBytes(body)
+	if err != nil {
 		return Envelope{}, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
-	e := Envelope{ID: raw.ID}
-	if e.ID == "" {
+	if v.Type() != fastjson.TypeObject {
+		return Envelope{}, fmt.Errorf("%w: not a JSON object", ErrMalformed)
+	}
+	var e Envelope
+	if e.ID = stringOf(v.Get("id")); e.ID == "" {
 		return Envelope{}, fmt.Errorf("%w: no id", ErrMalformed)
 	}
-	if err := json.Unmarshal(raw.Type, &e.Type); err != nil || e.Type == "" {
-		var types []string
-		if json.Unmarshal(raw.Type, &types) != nil || len(types) == 0 || types[0] == "" {
-			return Envelope{}, fmt.Errorf("%w: type must be a string", ErrMalformed)
+	t := v.Get("type")
+	if t != nil && t.Type() == fastjson.TypeArray {
+		if items := t.GetArray(); len(items) > 0 {
+			t = items[0]
 		}
-		e.Type = types[0]
 	}
-	if len(raw.Actor) == 0 {
+	if e.Type = stringOf(t); e.Type == "" {
+		return Envelope{}, fmt.Errorf("%w: type must be a string", ErrMalformed)
+	}
+	actor := v.Get("actor")
+	if actor == nil {
 		return Envelope{}, fmt.Errorf("%w: no actor", ErrMalformed)
 	}
-	if json.Unmarshal(raw.Actor, &e.Actor) != nil {
-		var obj struct {
-			ID string `json:"id"`
-		}
-		if json.Unmarshal(raw.Actor, &obj) != nil {
-			return Envelope{}, fmt.Errorf("%w: actor must be an IRI or an object with an id", ErrMalformed)
-		}
-		e.Actor = obj.ID
+	switch actor.Type() {
+	case fastjson.TypeString:
+		e.Actor = stringOf(actor)
+	case fastjson.TypeObject:
+		e.Actor = stringOf(actor.Get("id"))
+	default:
+		return Envelope{}, fmt.Errorf("%w: actor must be an IRI or an object with an id", ErrMalformed)
 	}
 	if e.Actor == "" {
 		return Envelope{}, fmt.Errorf("%w: actor has no id", ErrMalformed)
 	}
 	return e, nil
+}
+
+// stringOf returns v's value when it is a JSON string, else "".
+func stringOf(v *fastjson.Value) string {
+	if v == nil || v.Type() != fastjson.TypeString {
+		return ""
+	}
+	return string(v.GetStringBytes())
 }
 
 // Known reports whether the activity's type is one of ActivityStreams'

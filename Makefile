@@ -18,4 +18,7 @@ build:
 	go build -o colearn ./cmd/colearn
 
 bench:
-	go test -run='^$$' -bench=. -benchtime=1x ./federation/ ./inbox/ ./outbox/ ./cmd/colearn/
+	go test -run='^$$' -bench=VerifyRatio -benchtime=2s ./inbox/
+	go test -run='^$$' -bench=InboxAccept -benchtime=1x ./inbox/
+	go test -run='^$$' -bench=GET -benchtime=100000x ./cmd/colearn/
+	go test -run='^$$' -bench=Fanout ./outbox/

@@ -107,15 +107,7 @@ func writeCollection(w http.ResponseWriter, r *http.Request, id string, iris []s
 		c := vocab.OrderedCollectionNew(vocab.IRI(id))
 		c.TotalItems = uint(len(iris))
 		c.First = vocab.IRI(id + "?page=1")
-		body, err := vocab.MarshalJSON(c)
-		if err == nil {
-			body, err = withContext(body, "https://www.w3.org/ns/activitystreams", map[string]any{"totalItems": len(iris)})
-		}
-		if err != nil {
-			http.Error(w, "internal error", http.StatusInternalServerError)
-			return
-		}
-		writeActivityJSON(w, http.StatusOK, body)
+		writeCollectionJSON(w, c, len(iris))
 		return
 	}
 	n, err := strconv.Atoi(pageParam)
@@ -136,9 +128,15 @@ func writeCollection(w http.ResponseWriter, r *http.Request, id string, iris []s
 	if n > 1 {
 		p.Prev = vocab.IRI(id + "?page=" + strconv.Itoa(n-1))
 	}
-	body, err := vocab.MarshalJSON(p)
+	writeCollectionJSON(w, p, len(iris))
+}
+
+// writeCollectionJSON serves a collection or page with its totalItems,
+// which go-ap leaves out when it is 0.
+func writeCollectionJSON(w http.ResponseWriter, v vocab.Item, total int) {
+	body, err := vocab.MarshalJSON(v)
 	if err == nil {
-		body, err = withContext(body, "https://www.w3.org/ns/activitystreams", map[string]any{"totalItems": len(iris)})
+		body, err = withContext(body, "https://www.w3.org/ns/activitystreams", map[string]any{"totalItems": total})
 	}
 	if err != nil {
 		http.Error(w, "internal error", http.StatusInternalServerError)

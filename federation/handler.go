@@ -134,16 +134,7 @@ func (h *Handler) emptyCollection(which string) http.HandlerFunc {
 			h.serverError(w, r, err)
 			return
 		}
-		c := vocab.OrderedCollectionNew(vocab.IRI(h.URLs.User(name) + "/" + which))
-		body, err := vocab.MarshalJSON(c)
-		if err == nil {
-			body, err = withContext(body, "https://www.w3.org/ns/activitystreams", map[string]any{"totalItems": 0})
-		}
-		if err != nil {
-			h.serverError(w, r, err)
-			return
-		}
-		writeActivityJSON(w, http.StatusOK, body)
+		writeCollection(w, r, h.URLs.User(name)+"/"+which, nil, followersPageSize)
 	}
 }
 

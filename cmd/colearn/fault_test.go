@@ -4,6 +4,11 @@ package main
 // course posts gets everything once it is back.
 
 import (
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -59,5 +64,50 @@ func TestMemberServerDownGetsEverythingLater(t *testing.T) {
 			got, err := b.post(ctx, p.IRI)
 			return err == nil && got.CourseIRI == courseIRI, nil
 		})
+	}
+}
+
+// A member whose server answers 410 Gone for them leaves every roster.
+func TestGoneMemberIsRemoved(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	a := startInstance(t, testInstanceOptions{})
+	dumpOnFailure(t, a)
+	a.createUser(t, "olga")
+	olga := a.user(t, "olga")
+	course, err := a.actions.CreateCourse(ctx, olga, courses.CourseDraft{Slug: "gone", Title: "Gone"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hits atomic.Int32
+	sink := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		if strings.HasPrefix(r.URL.Path, "/users/left/") {
+			http.Error(w, "gone", http.StatusGone)
+			return
+		}
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	t.Cleanup(sink.Close)
+	for _, name := range []string{"left", "stays"} {
+		iri := sink.URL + "/users/" + name
+		if _, err := a.courses.Enroll(ctx, a.pool, course, courses.Member{ActorIRI: iri, Inbox: iri + "/inbox", Via: "follow"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := a.actions.Announce(ctx, olga, course, "Still there?"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the gone member removed", 15*time.Second, func() (bool, error) {
+		_, err := a.courses.MemberOf(ctx, a.pool, course.ID, sink.URL+"/users/left")
+		return errors.Is(err, courses.ErrNotFound), nil
+	})
+	if _, err := a.courses.MemberOf(ctx, a.pool, course.ID, sink.URL+"/users/stays"); err != nil {
+		t.Fatalf("the member who answered 202 was removed too: %v", err)
+	}
+	eventually(t, "both deliveries made", 15*time.Second, func() (bool, error) { return hits.Load() == 2, nil })
+	time.Sleep(500 * time.Millisecond) // time enough for a retry, were 410 retried
+	if n := hits.Load(); n != 2 {
+		t.Fatalf("%d deliveries, want 2 (410 is not retried)", n)
 	}
 }

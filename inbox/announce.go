@@ -51,7 +51,7 @@ func (p *Processor) announce(ctx context.Context, tx pgx.Tx, in *Incoming) error
 	}
 	authorIRI := attributedTo(o)
 	if !federation.SameOrigin(authorIRI, o.ID.String()) {
-		return fmt.Errorf("post %s is attributed to %q on another origin", o.ID, authorIRI)
+		return fmt.Errorf("post %s is attributed to %q on another origin: %w", o.ID, authorIRI, courses.ErrForbidden)
 	}
 	author, err := p.Fetcher.Actor(ctx, authorIRI, false)
 	if err != nil {

@@ -25,7 +25,7 @@ func (p *Processor) create(ctx context.Context, tx pgx.Tx, in *Incoming) error {
 		return fmt.Errorf("%w: Create of a %s", errIgnored, o.Type)
 	}
 	if attributedTo(o) != in.Actor {
-		return fmt.Errorf("Create by %s of a post attributed to %q", in.Actor, attributedTo(o))
+		return fmt.Errorf("Create by %s of a post attributed to %q: %w", in.Actor, attributedTo(o), courses.ErrForbidden)
 	}
 	c, ok, err := p.courseOf(ctx, tx, o)
 	if err != nil {

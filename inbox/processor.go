@@ -102,7 +102,9 @@ func (p *Processor) Run(ctx context.Context) {
 // it took. Several processes may run it at once: each activity is taken by
 // one of them.
 func (p *Processor) ProcessPending(ctx context.Context, limit int) (int, error) {
-	rows, err := p.Pool.Query(ctx, `SELECT seq FROM inbox_activities WHERE processed_at IS NULL ORDER BY seq LIMIT $1`, limit)
+	rows, err := p.Pool.Query(ctx, `SELECT seq FROM inbox_activities
+		WHERE processed_at IS NULL AND (next_attempt_at IS NULL OR next_attempt_at <= now())
+		ORDER BY seq LIMIT $1`, limit)
 	if err != nil {
 		return 0, err
 	}
@@ -118,15 +120,18 @@ func (p *Processor) ProcessPending(ctx context.Context, limit int) (int, error) 
 	return len(seqs), nil
 }
 
-// processOne applies one activity. A failure to apply is recorded on the
-// row (and logged) rather than retried forever: the activity was malformed
-// or not allowed, and the sender was already answered.
+// processOne applies one activity. A failure for a passing reason (a
+// server that was down, a database hiccup) leaves the activity waiting for a
+// later attempt, with backoff, up to MaxApplyAttempts; any other failure
+// (malformed, not allowed, not for anything here) is final. Either way the
+// reason is recorded on the row and logged: the sender was answered long ago.
 func (p *Processor) processOne(ctx context.Context, seq int64) error {
 	return pgx.BeginFunc(ctx, p.Pool, func(tx pgx.Tx) error {
 		var in Incoming
-		err := tx.QueryRow(ctx, `SELECT activity_id, actor_iri, type, recipient, body FROM inbox_activities
+		var attempts int
+		err := tx.QueryRow(ctx, `SELECT activity_id, actor_iri, type, recipient, body, attempts FROM inbox_activities
 			WHERE seq = $1 AND processed_at IS NULL FOR UPDATE SKIP LOCKED`, seq).
-			Scan(&in.ID, &in.Actor, &in.Type, &in.Recipient, &in.Body)
+			Scan(&in.ID, &in.Actor, &in.Type, &in.Recipient, &in.Body, &attempts)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil // taken by another process
 		}
@@ -134,12 +139,22 @@ func (p *Processor) processOne(ctx context.Context, seq int64) error {
 			return err
 		}
 		applyErr := p.applyInSavepoint(ctx, tx, &in)
+		if applyErr != nil && ctx.Err() != nil {
+			return ctx.Err() // shutting down: leave it for the next run
+		}
+		attempts++
+		if applyErr != nil && transient(applyErr) && attempts < MaxApplyAttempts {
+			p.Logger.Info("activity not applied yet; will try again", "id", in.ID, "type", in.Type, "attempt", attempts, "reason", applyErr)
+			_, err = tx.Exec(ctx, `UPDATE inbox_activities SET attempts = $2, error = $3, next_attempt_at = now() + $4::interval WHERE seq = $1`,
+				seq, attempts, applyErr.Error(), applyBackoff(attempts).String())
+			return err
+		}
 		msg := ""
 		if applyErr != nil {
 			msg = applyErr.Error()
 			p.Logger.Info("activity not applied", "id", in.ID, "type", in.Type, "actor", in.Actor, "reason", msg)
 		}
-		_, err = tx.Exec(ctx, `UPDATE inbox_activities SET processed_at = now(), error = $2 WHERE seq = $1`, seq, msg)
+		_, err = tx.Exec(ctx, `UPDATE inbox_activities SET processed_at = now(), attempts = $2, error = $3 WHERE seq = $1`, seq, attempts, msg)
 		return err
 	})
 }

@@ -111,3 +111,54 @@ func TestGoneMemberIsRemoved(t *testing.T) {
 		t.Fatalf("%d deliveries, want 2 (410 is not retried)", n)
 	}
 }
+
+// A post announced while its author's server is down (so it cannot be
+// fetched from its origin) is taken in once that server is back.
+func TestAnnouncedPostFetchedWhenOriginReturns(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	opts := testInstanceOptions{RetryDelay: 200 * time.Millisecond}
+	a, b, c := startInstance(t, opts), startInstance(t, opts), startInstance(t, opts)
+	dumpOnFailure(t, a, b, c)
+	a.createUser(t, "olga")
+	b.createUser(t, "bob")
+	c.createUser(t, "carol")
+	course, err := a.actions.CreateCourse(ctx, a.user(t, "olga"), courses.CourseDraft{Slug: "origin", Title: "Origin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	courseIRI := a.urls.Course(course.Slug)
+	for _, x := range []*testInstance{b, c} {
+		name := map[*testInstance]string{b: "bob", c: "carol"}[x]
+		if _, err := x.actions.JoinRemote(ctx, x.user(t, name), courseIRI); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, name+" enrolled", 15*time.Second, func() (bool, error) {
+			return x.enrollmentState(ctx, name, courseIRI) == courses.StateAccepted, nil
+		})
+	}
+
+	// C is away while bob posts, so the course's Announce waits in A's
+	// outbox; then bob's server goes away before C comes back.
+	c.down(t)
+	p, err := b.actions.Post(ctx, b.user(t, "bob"), courseIRI, "Fetch me from my origin", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the post on A", 15*time.Second, func() (bool, error) {
+		_, err := a.post(ctx, p.IRI)
+		return err == nil, nil
+	})
+	b.down(t)
+	c.up(t)
+	eventually(t, "C trying to fetch the post from B", 15*time.Second, func() (bool, error) {
+		var n int
+		err := c.pool.QueryRow(ctx, `SELECT count(*) FROM inbox_activities WHERE type = 'Announce' AND attempts >= 1 AND processed_at IS NULL`).Scan(&n)
+		return n == 1, err
+	})
+	b.up(t)
+	eventually(t, "the post on C", 30*time.Second, func() (bool, error) {
+		got, err := c.post(ctx, p.IRI)
+		return err == nil && got.AuthorIRI == b.urls.User("bob"), nil
+	})
+}

@@ -1,0 +1,40 @@
+package inbox
+
+import (
+	"errors"
+	"time"
+
+	"github.com/colearn/colearn/courses"
+	"github.com/colearn/colearn/federation"
+)
+
+// MaxApplyAttempts bounds how often an activity is tried when applying it
+// keeps failing for passing reasons; with applyBackoff that spans about
+// nine hours.
+const MaxApplyAttempts = 12
+
+// applyBackoff is the wait after failed attempt n: 5 s doubling, capped at
+// two hours.
+func applyBackoff(n int) time.Duration {
+	d := 5 * time.Second << min(n-1, 12)
+	return min(d, 2*time.Hour)
+}
+
+// transient reports whether applying an activity failed for a reason that
+// may pass: a network error or a peer's 429/5xx while fetching, or a
+// database error. Malformed, forbidden, ignored and gone are final.
+func transient(err error) bool {
+	var ve *courses.ValidationError
+	var se *federation.StatusError
+	switch {
+	case errors.Is(err, ErrMalformed), errors.Is(err, errIgnored),
+		errors.Is(err, courses.ErrForbidden), errors.Is(err, courses.ErrNotFound),
+		errors.Is(err, courses.ErrBlocked), errors.Is(err, courses.ErrTaken),
+		errors.Is(err, federation.ErrGone), errors.Is(err, federation.ErrForbiddenAddress),
+		errors.Is(err, federation.ErrTooLarge), errors.As(err, &ve):
+		return false
+	case errors.As(err, &se):
+		return se.StatusCode == 429 || se.StatusCode >= 500
+	}
+	return true
+}

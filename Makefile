@@ -21,4 +21,5 @@ bench:
 	go test -run='^$$' -bench=VerifyRatio -benchtime=2s ./inbox/
 	go test -run='^$$' -bench=InboxAccept -benchtime=1x ./inbox/
 	go test -run='^$$' -bench=GET -benchtime=100000x ./cmd/colearn/
+	go test -run='^$$' -bench=PostStampede -benchtime=5x ./cmd/colearn/
 	go test -run='^$$' -bench=Fanout ./outbox/

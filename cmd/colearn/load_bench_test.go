@@ -42,6 +42,7 @@ const (
 // benchInstance is a running instance and a static server beside it, with
 // one warm client for each.
 type benchInstance struct {
+	in           *instance
 	base         string // http://127.0.0.1:PORT of the instance
 	host         string
 	static       string // URL of the static handler
@@ -83,6 +84,7 @@ func benchStart(b *testing.B) *benchInstance {
 		b.Fatal(err)
 	}
 	s := &benchInstance{
+		in:           in,
 		base:         benchServe(b, ln, in.handler),
 		host:         cfg.Host,
 		client:       &http.Client{Transport: httpload.NewTransport(benchConcurrency)},
@@ -189,4 +191,58 @@ func BenchmarkWebFingerGET(b *testing.B) {
 	s := benchStart(b)
 	target := s.base + "/.well-known/webfinger?resource=" + url.QueryEscape("acct:"+benchUsername+"@"+s.host)
 	b.Run("c64", func(b *testing.B) { s.benchGET(b, target, "application/jrd+json") })
+}
+
+// stampedeSize is how many peers fetch a new post at the same moment, as
+// when a course with a thousand followers on as many servers announces it.
+const stampedeSize = 1000
+
+// BenchmarkPostStampede publishes a new post and has 1,000 clients, each on
+// a new connection, fetch it at once; then the same against the static
+// handler. It reports how long until all were answered (DESIGN.md: every
+// one within 500 ms, no errors), the p99, and the ratio of the static
+// stampede's time to the post's.
+func BenchmarkPostStampede(b *testing.B) {
+	s := benchStart(b)
+	ctx := context.Background()
+	owner, err := s.in.courses.UserByUsername(ctx, benchUsername)
+	if err != nil {
+		b.Fatal(err)
+	}
+	course, err := s.in.actions.CreateCourse(ctx, owner, courses.CourseDraft{Slug: "stampede", Title: "Stampede"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	stampede := func(target string) httpload.Result {
+		client := &http.Client{Transport: httpload.NewTransport(stampedeSize)}
+		defer client.CloseIdleConnections()
+		res, err := httpload.Run(ctx, httpload.Options{URL: target, Accept: federation.ContentTypeActivity,
+			Concurrency: stampedeSize, Requests: stampedeSize, Client: client})
+		if err == nil && res.Errors > 0 {
+			err = fmt.Errorf("%d of %d requests failed; first: %w", res.Errors, res.Requests, res.FirstError)
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		return res
+	}
+	var worst, worstStatic time.Duration
+	var p99 time.Duration
+	for range b.N {
+		b.StopTimer()
+		post, err := s.in.actions.Announce(ctx, owner, course, "Everyone fetches this at once")
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		r := stampede(post.IRI)
+		b.StopTimer()
+		worst, p99 = max(worst, r.Elapsed), max(p99, r.P99)
+		worstStatic = max(worstStatic, stampede(s.static).Elapsed)
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(worst.Microseconds())/1000, "all-answered-ms")
+	b.ReportMetric(float64(p99.Microseconds())/1000, "p99-ms")
+	b.ReportMetric(float64(worstStatic.Microseconds())/1000, "static-all-answered-ms")
+	b.ReportMetric(float64(worstStatic)/float64(worst), "ratio")
 }

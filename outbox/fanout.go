@@ -15,8 +15,9 @@ import (
 )
 
 // fanoutWorker turns one published activity into one delivery job per
-// distinct inbox, inserted in one batch in the same transaction that marks
-// the fan-out done, so a crash can neither lose nor double the deliveries.
+// distinct inbox, inserted in one batch (COPY, River's InsertManyFastTx) in
+// the same transaction that marks the fan-out done, so a crash can neither
+// lose nor double the deliveries.
 type fanoutWorker struct {
 	river.WorkerDefaults[fanoutArgs]
 	pool *pgxpool.Pool
@@ -42,7 +43,7 @@ func (w *fanoutWorker) Work(ctx context.Context, job *river.Job[fanoutArgs]) err
 			params[i] = river.InsertManyParams{Args: deliveryArgs{ActivityID: job.Args.ActivityID, Inbox: inbox}}
 		}
 		if len(params) > 0 {
-			if _, err := client.InsertManyTx(ctx, tx, params); err != nil {
+			if _, err := client.InsertManyFastTx(ctx, tx, params); err != nil {
 				return fmt.Errorf("fan out %s: enqueue %d deliveries: %w", job.Args.ActivityID, len(params), err)
 			}
 		}

@@ -63,16 +63,9 @@ func (h *Handler) CoursePage(w http.ResponseWriter, r *http.Request, slug string
 // showCourse loads the course slug and renders its page with status;
 // form carries a refused form's message and drafts.
 func (h *Handler) showCourse(w http.ResponseWriter, r *http.Request, slug string, status int, form coursePage) {
-	c, err := h.cfg.Store.CourseBySlug(r.Context(), slug)
-	switch {
-	case errors.Is(err, courses.ErrNotFound):
-		h.renderError(w, r, http.StatusNotFound, "Not found", "There is no course called "+slug+" here.")
-		return
-	case err != nil:
-		h.serverError(w, r, fmt.Errorf("course page: %w", err))
-		return
+	if c, ok := h.findCourse(w, r, slug); ok {
+		h.renderCourse(w, r, c, status, form)
 	}
-	h.renderCourse(w, r, c, status, form)
 }
 
 // renderCourse renders the page of c with status.

@@ -47,17 +47,25 @@ func (h *Handler) withCourse(action courseAction) func(http.ResponseWriter, *htt
 			h.renderError(w, r, http.StatusBadRequest, "Bad request", "The form could not be read.")
 			return
 		}
-		slug := chi.URLParam(r, "slug")
-		c, err := h.cfg.Store.CourseBySlug(r.Context(), slug)
-		switch {
-		case errors.Is(err, courses.ErrNotFound):
-			h.renderError(w, r, http.StatusNotFound, "Not found", "There is no course called "+slug+" here.")
-		case err != nil:
-			h.serverError(w, r, fmt.Errorf("load course %q: %w", slug, err))
-		default:
+		if c, ok := h.findCourse(w, r, chi.URLParam(r, "slug")); ok {
 			action(w, r, me, c)
 		}
 	}
+}
+
+// findCourse returns the local course slug, or answers 404 (or 500) and
+// returns ok false.
+func (h *Handler) findCourse(w http.ResponseWriter, r *http.Request, slug string) (courses.Course, bool) {
+	c, err := h.cfg.Store.CourseBySlug(r.Context(), slug)
+	switch {
+	case errors.Is(err, courses.ErrNotFound):
+		h.renderError(w, r, http.StatusNotFound, "Not found", "There is no course called "+slug+" here.")
+		return c, false
+	case err != nil:
+		h.serverError(w, r, fmt.Errorf("load course %q: %w", slug, err))
+		return c, false
+	}
+	return c, true
 }
 
 // backToCourse sends the browser to the course page, at anchor if given

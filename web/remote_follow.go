@@ -1,14 +1,12 @@
 package web
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 
 	"github.com/go-chi/chi/v5"
 
-	"github.com/colearn/colearn/courses"
 	"github.com/colearn/colearn/federation"
 )
 
@@ -19,13 +17,8 @@ import (
 // is a GET. A malformed handle re-renders the course page with 422.
 func (h *Handler) remoteFollow(w http.ResponseWriter, r *http.Request) {
 	slug := chi.URLParam(r, "slug")
-	c, err := h.cfg.Store.CourseBySlug(r.Context(), slug)
-	switch {
-	case errors.Is(err, courses.ErrNotFound):
-		h.renderError(w, r, http.StatusNotFound, "Not found", "There is no course called "+slug+" here.")
-		return
-	case err != nil:
-		h.serverError(w, r, fmt.Errorf("remote follow: %w", err))
+	c, ok := h.findCourse(w, r, slug)
+	if !ok {
 		return
 	}
 	handle := r.URL.Query().Get("handle")

@@ -111,7 +111,7 @@ func (h *Handler) userActor(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	doc, err := h.URLs.ActorDocument(LocalActor{
-		Owner: u.Username, Type: vocab.PersonType, Name: u.DisplayName, Summary: u.Summary,
+		Owner: u.Username, Type: vocab.PersonType, Name: u.DisplayName, Summary: h.Courses.Content().Markdown(u.Summary),
 		ProfileURL: h.URLs.Profile(u.Username), Keys: kp, Discoverable: true,
 	})
 	if err != nil {

@@ -39,6 +39,9 @@ type Config struct {
 	Secure bool
 	// Logger receives server errors. Nil discards them.
 	Logger *slog.Logger
+	// ProfileChangedFunc is told when a user edits their profile, so that
+	// cached actor documents can be dropped (may be nil).
+	ProfileChangedFunc func(username string)
 }
 
 // Handler serves the HTML pages. Create it with New and stop it with Close.
@@ -114,6 +117,8 @@ func (h *Handler) Routes(r chi.Router) {
 			r.Get("/@{username}", func(w http.ResponseWriter, r *http.Request) {
 				h.profile(w, r, chi.URLParam(r, "username"))
 			})
+			r.Get("/settings/profile", h.requireUser(h.profileForm))
+			r.Post("/settings/profile", h.requireUser(h.profileSave))
 			r.Get("/admin/settings", h.requireAdmin(h.adminSettings))
 			r.Post("/admin/settings", h.requireAdmin(h.adminSettingsPost))
 			h.courseRoutes(r)

@@ -3,12 +3,19 @@ package web
 import (
 	"errors"
 	"fmt"
+	"html/template"
 	"net/http"
 
 	"github.com/colearn/colearn/courses"
 )
 
-type profileData struct{ User courses.User }
+type profileData struct {
+	User courses.User
+	// Summary is the user's summary, Markdown rendered and sanitised.
+	Summary template.HTML
+	// Own is set when the viewer is this user.
+	Own bool
+}
 
 // ProfileHTML writes the HTML profile page of the local user username, or a
 // 404 page. The actor route calls it for browsers; it loads the session
@@ -35,6 +42,11 @@ func (h *Handler) profile(w http.ResponseWriter, r *http.Request, username strin
 		if title == "" {
 			title = u.Username
 		}
-		h.render(w, r, http.StatusOK, "profile", title, profileData{User: u})
+		me := viewer(r)
+		h.render(w, r, http.StatusOK, "profile", title, profileData{
+			User:    u,
+			Summary: template.HTML(h.cfg.Store.Content().Markdown(u.Summary)),
+			Own:     me != nil && me.ID == u.ID,
+		})
 	}
 }

@@ -19,7 +19,7 @@ var assets embed.FS
 type pageTemplate struct{ tmpl *template.Template }
 
 var pageNames = []string{
-	"home", "signup", "signin", "profile", "admin", "error",
+	"home", "signup", "signin", "profile", "profile_edit", "admin", "error",
 	"catalogue", "course_new", "course", "conflict", "remote", "remote_course",
 }
 

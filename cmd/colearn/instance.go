@@ -94,6 +94,8 @@ func newInstance(ctx context.Context, cfg config, pool *pgxpool.Pool, log *slog.
 		Host:         cfg.Host,
 		Secure:       !cfg.Dev,
 		Logger:       log,
+		// A profile edit must reach peers now, not when the cache expires.
+		ProfileChangedFunc: in.docs.Forget,
 	})
 	in.handler = in.routes()
 

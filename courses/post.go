@@ -27,18 +27,21 @@ type Post struct {
 	Updated      time.Time // zero until edited
 	Deleted      bool
 	Seq          int64
+	// Local is set on posts written on this instance, not copies of
+	// remote ones.
+	Local bool
 }
 
 // MaxPostLen is the longest post body accepted, in bytes of HTML.
 const MaxPostLen = 100_000
 
 const postColumns = `iri, course_iri, author_iri, author_name, author_handle, in_reply_to, type, name, content, url,
-	published, coalesce(updated, 'epoch'::timestamptz), deleted, seq`
+	published, coalesce(updated, 'epoch'::timestamptz), deleted, seq, local`
 
 func scanPost(row pgx.Row) (Post, error) {
 	var p Post
 	err := row.Scan(&p.IRI, &p.CourseIRI, &p.AuthorIRI, &p.AuthorName, &p.AuthorHandle, &p.InReplyTo, &p.Type, &p.Name,
-		&p.Content, &p.URL, &p.Published, &p.Updated, &p.Deleted, &p.Seq)
+		&p.Content, &p.URL, &p.Published, &p.Updated, &p.Deleted, &p.Seq, &p.Local)
 	if p.Updated.Equal(time.Unix(0, 0)) {
 		p.Updated = time.Time{}
 	}
@@ -73,17 +76,17 @@ func (s *Store) SavePost(ctx context.Context, q Querier, p Post) (saved Post, cr
 		updated = &p.Updated
 	}
 	row := q.QueryRow(ctx, `
-		INSERT INTO posts (iri, course_iri, author_iri, author_name, author_handle, in_reply_to, type, name, content, url, published, updated)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+		INSERT INTO posts (iri, course_iri, author_iri, author_name, author_handle, in_reply_to, type, name, content, url, published, updated, local)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
 		ON CONFLICT (iri) DO UPDATE SET content = excluded.content, name = excluded.name, updated = excluded.updated,
 			author_name = excluded.author_name
 		WHERE NOT posts.deleted AND excluded.updated IS NOT NULL
 		  AND (posts.updated IS NULL OR posts.updated <= excluded.updated)
 		RETURNING `+postColumns+`, (xmax = 0)`,
-		p.IRI, p.CourseIRI, p.AuthorIRI, p.AuthorName, p.AuthorHandle, p.InReplyTo, p.Type, p.Name, p.Content, p.URL, p.Published, updated)
+		p.IRI, p.CourseIRI, p.AuthorIRI, p.AuthorName, p.AuthorHandle, p.InReplyTo, p.Type, p.Name, p.Content, p.URL, p.Published, updated, p.Local)
 	var sp Post
 	err = row.Scan(&sp.IRI, &sp.CourseIRI, &sp.AuthorIRI, &sp.AuthorName, &sp.AuthorHandle, &sp.InReplyTo, &sp.Type, &sp.Name,
-		&sp.Content, &sp.URL, &sp.Published, &sp.Updated, &sp.Deleted, &sp.Seq, &created)
+		&sp.Content, &sp.URL, &sp.Published, &sp.Updated, &sp.Deleted, &sp.Seq, &sp.Local, &created)
 	if err == pgx.ErrNoRows {
 		// Unchanged: a replay, a stale edit or a deleted post.
 		cur, err := s.PostByIRI(ctx, q, p.IRI)

@@ -24,7 +24,7 @@ func (a *Actions) Post(ctx context.Context, u courses.User, courseIRI, markdown,
 	p := courses.Post{
 		IRI: a.urls().Post(federation.NewID()), CourseIRI: courseIRI, AuthorIRI: a.userIRI(u),
 		AuthorName: u.DisplayName, AuthorHandle: u.Username, InReplyTo: inReplyTo, Type: "Note",
-		Content: a.Courses.Content().Markdown(markdown), Published: now(),
+		Content: a.Courses.Content().Markdown(markdown), Published: now(), Local: true,
 	}
 	if p.AuthorName == "" {
 		p.AuthorName = u.Username
@@ -177,7 +177,7 @@ func (a *Actions) PublishModule(ctx context.Context, author courses.User, c cour
 		return a.fromCourseCreate(ctx, tx, c, courses.Post{
 			IRI: iri, CourseIRI: courseIRI, AuthorIRI: courseIRI, AuthorName: c.Title, AuthorHandle: c.Slug,
 			Type: "Article", Name: m.Title, Content: a.Courses.Content().Markdown(markdown), URL: courseIRI + "#module-" + fmt.Sprint(m.Position),
-			Published: now(),
+			Published: now(), Local: true,
 		})
 	})
 	return m, err
@@ -189,7 +189,7 @@ func (a *Actions) Announce(ctx context.Context, u courses.User, c courses.Course
 	courseIRI := a.urls().Course(c.Slug)
 	p := courses.Post{
 		IRI: a.urls().Post(federation.NewID()), CourseIRI: courseIRI, AuthorIRI: courseIRI, AuthorName: c.Title,
-		AuthorHandle: c.Slug, Type: "Note", Content: a.Courses.Content().Markdown(markdown), Published: now(),
+		AuthorHandle: c.Slug, Type: "Note", Content: a.Courses.Content().Markdown(markdown), Published: now(), Local: true,
 	}
 	err := pgx.BeginFunc(ctx, a.Pool, func(tx pgx.Tx) error {
 		if mod, err := a.Courses.CanModerate(ctx, tx, c.ID, a.userIRI(u)); err != nil {

@@ -6,6 +6,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -111,6 +112,16 @@ func TestCourseAcrossThreeInstances(t *testing.T) {
 		})
 	}
 
+	// NodeInfo counts posts written on an instance, not the copies it keeps.
+	for _, x := range []struct {
+		in   *testInstance
+		want int
+	}{{b, 1}, {c, 0}} {
+		if n := x.in.nodeInfoLocalPosts(t); n != x.want {
+			t.Fatalf("NodeInfo localPosts of %s = %d, want %d", x.in.addr, n, x.want)
+		}
+	}
+
 	// C replies; B sees the reply, threaded under its post.
 	cr, err := c.actions.Post(ctx, carol, courseIRI, "Reply from C", bp.IRI)
 	if err != nil {
@@ -211,4 +222,19 @@ func dumpOnFailure(t *testing.T, instances ...*testInstance) {
 			}
 		}
 	})
+}
+
+// nodeInfoLocalPosts reads usage.localPosts from the instance's NodeInfo 2.1.
+func (ti *testInstance) nodeInfoLocalPosts(t *testing.T) int {
+	t.Helper()
+	status, body := ti.get(t, "/nodeinfo/2.1", "application/json")
+	var doc struct {
+		Usage struct {
+			LocalPosts int `json:"localPosts"`
+		} `json:"usage"`
+	}
+	if status != 200 || json.Unmarshal(body, &doc) != nil {
+		t.Fatalf("nodeinfo of %s: %d %s", ti.addr, status, body)
+	}
+	return doc.Usage.LocalPosts
 }

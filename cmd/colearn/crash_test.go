@@ -178,7 +178,7 @@ func TestServeKilledMidFanOutDeliversEverything(t *testing.T) {
 	startServeWith(t, bin, addr, env, args...)
 	// Jobs that were running at the kill are rescued after River's
 	// stuck-job timeout; everything else resumes at once.
-	eventually(t, "every inbox served", 150*time.Second, func() (bool, error) {
+	eventually(t, "every inbox served", 240*time.Second, func() (bool, error) {
 		d, _, _ := total()
 		return d == servers*perServer, nil
 	})

@@ -46,7 +46,9 @@ func envBool(name string) bool {
 // databaseFlags registers the flags every database-using command shares.
 func databaseFlags(fs *flag.FlagSet, c *config) {
 	fs.StringVar(&c.DataDir, "data", envOr("COLEARN_DATA", "./data"), "data folder; holds the private PostgreSQL cluster when DATABASE_URL is unset (COLEARN_DATA)")
-	fs.StringVar(&c.DatabaseURL, "database-url", os.Getenv("DATABASE_URL"), "PostgreSQL connection URL; unset runs a private cluster in the data folder (DATABASE_URL)")
+	// The environment's value is read after parsing, not shown as the
+	// flag's default: --help must not print a password.
+	fs.StringVar(&c.DatabaseURL, "database-url", "", "PostgreSQL connection URL; unset runs a private cluster in the data folder (DATABASE_URL)")
 	fs.StringVar(&c.LogLevel, "log-level", envOr("COLEARN_LOG_LEVEL", "info"), "debug, info, warn or error (COLEARN_LOG_LEVEL)")
 }
 

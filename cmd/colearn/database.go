@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -17,8 +18,12 @@ import (
 // the data folder, and applies migrations. close releases both.
 func openDatabase(ctx context.Context, c config, log *slog.Logger, ownCluster bool) (pool *pgxpool.Pool, close func(), err error) {
 	url := c.DatabaseURL
-	stopCluster := func() {}
 	if url == "" {
+		url = os.Getenv("DATABASE_URL")
+	}
+	stopCluster := func() {}
+	private := url == ""
+	if private {
 		cl, err := pgcluster.Start(ctx, pgcluster.Options{
 			Dir:          filepath.Join(c.DataDir, "postgres"),
 			Database:     "colearn",
@@ -56,7 +61,7 @@ func openDatabase(ctx context.Context, c config, log *slog.Logger, ownCluster bo
 		stopCluster()
 		return nil, nil, err
 	}
-	log.Info("database ready", "schema_version", v, "private", c.DatabaseURL == "")
+	log.Info("database ready", "schema_version", v, "private", private)
 	return pool, func() { pool.Close(); stopCluster() }, nil
 }
 

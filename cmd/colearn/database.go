@@ -78,3 +78,18 @@ func connect(ctx context.Context, c config, stderr io.Writer, ownCluster bool) (
 	}
 	return log, pool, closeDB, nil
 }
+
+// openInstance opens the database and wires an instance on it, for the
+// commands that run one (serve, worker). stop closes both, instance first.
+func openInstance(ctx context.Context, c config, stderr io.Writer, ownCluster bool) (in *instance, stop func(), err error) {
+	log, pool, closeDB, err := connect(ctx, c, stderr, ownCluster)
+	if err != nil {
+		return nil, nil, err
+	}
+	warnIfDev(c, log)
+	if in, err = newInstance(ctx, c, pool, log); err != nil {
+		closeDB()
+		return nil, nil, err
+	}
+	return in, func() { in.Close(); closeDB() }, nil
+}

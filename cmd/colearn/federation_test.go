@@ -254,11 +254,11 @@ func TestFederationTwoInstances(t *testing.T) {
 
 			// WebFinger round trip: the subject the server answers with is
 			// the actor's preferredUsername at the actor's host.
-			status, body := tc.from.get(t, "/.well-known/webfinger?"+url.Values{"resource": {"acct:" + tc.user + "@" + tc.to.addr}}.Encode(), "")
+			status, _ := tc.from.get(t, "/.well-known/webfinger?"+url.Values{"resource": {"acct:" + tc.user + "@" + tc.to.addr}}.Encode(), "")
 			if status != http.StatusNotFound {
 				t.Errorf("%s answered WebFinger for a user of %s with %d, want 404", tc.from.addr, tc.to.addr, status)
 			}
-			status, body = tc.to.get(t, "/.well-known/webfinger?"+url.Values{"resource": {"acct:" + tc.user + "@" + tc.to.addr}}.Encode(), "")
+			status, body := tc.to.get(t, "/.well-known/webfinger?"+url.Values{"resource": {"acct:" + tc.user + "@" + tc.to.addr}}.Encode(), "")
 			if status != http.StatusOK {
 				t.Fatalf("WebFinger: status %d, body %s", status, body)
 			}

@@ -121,7 +121,7 @@ func (in *instance) register(ctx context.Context, nu courses.NewUser) (courses.U
 
 func (in *instance) routes() http.Handler {
 	r := chi.NewRouter()
-	r.Use(middleware.RealIP, middleware.Recoverer, in.metrics.instrument)
+	r.Use(middleware.Recoverer, in.metrics.instrument)
 	r.Get("/healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	r.Get("/readyz", in.ready)
 	r.Method(http.MethodGet, "/metrics", in.metrics.handler())

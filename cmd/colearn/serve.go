@@ -26,17 +26,12 @@ func serveCommand(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer unlock()
-	log, pool, closeDB, err := connect(ctx, c, stderr, true)
+	in, stop, err := openInstance(ctx, c, stderr, true)
 	if err != nil {
 		return err
 	}
-	defer closeDB()
-	warnIfDev(c, log)
-	in, err := newInstance(ctx, c, pool, log)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
+	defer stop()
+	log := in.log
 	ln, err := net.Listen("tcp", c.Listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)

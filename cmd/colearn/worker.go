@@ -14,19 +14,13 @@ func workerCommand(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	log, pool, closeDB, err := connect(ctx, c, stderr, false)
+	in, stop, err := openInstance(ctx, c, stderr, false)
 	if err != nil {
 		return err
 	}
-	defer closeDB()
-	warnIfDev(c, log)
-	in, err := newInstance(ctx, c, pool, log)
-	if err != nil {
-		return err
-	}
-	log.Info("colearn worker running", "version", version, "base", in.urls.Base())
+	in.log.Info("colearn worker running", "version", version, "base", in.urls.Base())
 	<-ctx.Done()
-	log.Info("worker stopping: finishing running deliveries")
-	in.Close()
+	in.log.Info("worker stopping: finishing running deliveries")
+	stop()
 	return nil
 }

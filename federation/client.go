@@ -38,6 +38,10 @@ type ClientConfig struct {
 	Timeout time.Duration
 	// MaxBody caps a response body (default 1 MiB).
 	MaxBody int64
+	// DomainBlockedFunc keeps fetches (and every redirect) away from
+	// blocked servers: they fail with ErrDomainBlocked before any
+	// connection (may be nil; see domainblock.go).
+	DomainBlockedFunc DomainBlockedFunc
 }
 
 // Client makes federation's outgoing requests. The resolved IP of every
@@ -87,6 +91,9 @@ func NewClient(cfg ClientConfig) *Client {
 			if len(via) >= 5 {
 				return errors.New("too many redirects")
 			}
+			if err := blockedIRI(req.Context(), cfg.DomainBlockedFunc, req.URL.String()); err != nil {
+				return err
+			}
 			return c.checkURL(req.URL)
 		},
 	}
@@ -124,6 +131,9 @@ func (c *Client) Get(ctx context.Context, rawURL, accept string, signer *Signer)
 	}
 	if err := c.checkURL(u); err != nil {
 		return nil, fmt.Errorf("fetch: %w", err)
+	}
+	if err := blockedIRI(ctx, c.cfg.DomainBlockedFunc, rawURL); err != nil {
+		return nil, fmt.Errorf("fetch %s: %w", rawURL, err)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {

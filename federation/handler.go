@@ -166,6 +166,10 @@ func RefuseSignature(w http.ResponseWriter, r *http.Request, err error, log *slo
 	if log != nil {
 		log.Info("signature refused", "reason", reason, "method", r.Method, "path", r.URL.Path, "err", err)
 	}
+	if errors.Is(err, ErrDomainBlocked) { // a valid refusal by policy: 403, not retried
+		http.Error(w, err.Error(), http.StatusForbidden)
+		return
+	}
 	w.Header().Set("WWW-Authenticate", `Signature realm="colearn",headers="(request-target) host date digest"`)
 	http.Error(w, err.Error(), http.StatusUnauthorized)
 }

@@ -51,6 +51,10 @@ type Verifier struct {
 	Window time.Duration
 	// NowFunc returns the current time (default time.Now).
 	NowFunc func() time.Time
+	// DomainBlockedFunc refuses signatures by keys of blocked servers, before
+	// their key is fetched, with an error wrapping ErrDomainBlocked (may be
+	// nil; see domainblock.go).
+	DomainBlockedFunc DomainBlockedFunc
 }
 
 // Verify checks r's signature, with body the request body already read
@@ -73,6 +77,9 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte) (Pu
 	p, err := ParseSignatureHeader(raw)
 	if err != nil {
 		return PublicKey{}, &SignatureError{Reason: "malformed", Err: err}
+	}
+	if err := blockedIRI(ctx, v.DomainBlockedFunc, p.KeyID); err != nil {
+		return PublicKey{}, &SignatureError{Reason: "blocked", Err: err}
 	}
 	switch p.Algorithm {
 	case "", "rsa-sha256", "hs2019":
@@ -97,6 +104,9 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte) (Pu
 	key, err := v.Keys.ResolveKey(ctx, p.KeyID, false)
 	if err != nil {
 		return PublicKey{}, sigErr("key", "cannot resolve key %s: %v", p.KeyID, err)
+	}
+	if err := blockedIRI(ctx, v.DomainBlockedFunc, key.Owner); err != nil {
+		return PublicKey{}, &SignatureError{Reason: "blocked", Err: err}
 	}
 	// httpsig parses the header again, more loosely: names are
 	// case-sensitive and a space after a comma hides a parameter, so a

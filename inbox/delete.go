@@ -38,6 +38,9 @@ func (p *Processor) delete(ctx context.Context, tx pgx.Tx, in *Incoming) error {
 		if err != nil || !ok {
 			return err
 		}
+		if err := p.Sender.UndoAnnounces(ctx, tx, c, iri); err != nil { // for Mastodon followers (FEDERATION.md)
+			return err
+		}
 		return p.Sender.AnnounceToMembers(ctx, tx, c, in.Activity, false)
 	case cur.CourseIRI:
 		_, err := p.Courses.DeletePost(ctx, tx, iri)

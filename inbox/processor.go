@@ -205,6 +205,8 @@ func (p *Processor) apply(ctx context.Context, tx pgx.Tx, in *Incoming) error {
 		return p.delete(ctx, tx, in)
 	case "Announce":
 		return p.announce(ctx, tx, in)
+	case "Flag":
+		return p.flag(ctx, tx, in)
 	case "Like":
 		return nil // acknowledged; colearn keeps no likes yet
 	default:

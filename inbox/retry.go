@@ -31,7 +31,7 @@ func transient(err error) bool {
 		errors.Is(err, courses.ErrForbidden), errors.Is(err, courses.ErrNotFound),
 		errors.Is(err, courses.ErrBlocked), errors.Is(err, courses.ErrTaken),
 		errors.Is(err, federation.ErrGone), errors.Is(err, federation.ErrForbiddenAddress),
-		errors.Is(err, federation.ErrTooLarge), errors.As(err, &ve):
+		errors.Is(err, federation.ErrTooLarge), errors.Is(err, federation.ErrDomainBlocked), errors.As(err, &ve):
 		return false
 	case errors.As(err, &se):
 		return se.StatusCode == 429 || se.StatusCode >= 500

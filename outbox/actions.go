@@ -2,6 +2,7 @@ package outbox
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -29,6 +30,9 @@ type Actions struct {
 	Keys     *federation.KeyStore
 	Sender   *Sender
 	Resolver ActorResolver
+	// Domains is told when a domain block changes, so that the change
+	// applies in this process at once (may be nil).
+	Domains *courses.DomainPolicy
 }
 
 func (a *Actions) urls() federation.URLs { return a.Sender.URLs }
@@ -50,8 +54,12 @@ func (a *Actions) CreateCourse(ctx context.Context, u courses.User, d courses.Co
 }
 
 // UpdateCourse applies an edit of a course's metadata by u (owner or
-// moderator) and sends Update of the Group actor to its members. An edit
-// based on an older version than the stored one is refused (ErrConflict).
+// moderator) and sends Update of the Group actor to its members. The
+// Update embeds the very document a GET of the course returns
+// (federation.RenderCourse), byte for byte: Mastodon rebuilds the account
+// from it, so a lossy copy would drop the key, the extension terms and
+// manuallyApprovesFollowers there. An edit based on an older version than
+// the stored one is refused (ErrConflict).
 func (a *Actions) UpdateCourse(ctx context.Context, u courses.User, courseID int64, baseVersion int, d courses.CourseDraft) (courses.Course, error) {
 	var c courses.Course
 	err := pgx.BeginFunc(ctx, a.Pool, func(tx pgx.Tx) error {
@@ -63,16 +71,44 @@ func (a *Actions) UpdateCourse(ctx context.Context, u courses.User, courseID int
 		if err != nil {
 			return err
 		}
-		group, err := vocab.UnmarshalJSON(doc)
-		if err != nil {
-			return err
-		}
 		courseIRI := a.urls().Course(c.Slug)
-		act := federation.NewActivity(a.urls().Activity(federation.NewID()), vocab.UpdateType, courseIRI, group, "",
+		body, err := embedDocument(a.urls().Activity(federation.NewID()), vocab.UpdateType, courseIRI, doc,
 			[]string{federation.Public}, []string{federation.Followers(courseIRI)})
-		return a.Sender.FromCourse(ctx, tx, c, act, true)
+		if err != nil {
+			return fmt.Errorf("update of %s: %w", c.Slug, err)
+		}
+		return a.Sender.publish(ctx, tx, Activity{ID: body.id, Type: string(vocab.UpdateType), ActorIRI: courseIRI,
+			KeyOwner: c.Slug, Body: body.json, Public: true, FollowersOf: c.ID})
 	})
 	return c, err
+}
+
+// embedded is an activity rendered around a document kept verbatim.
+type embedded struct {
+	id   string
+	json []byte
+}
+
+// embedDocument renders an activity whose object is doc exactly as given
+// (its own @context included), under the same @context, so that the
+// object parses to the same JSON as doc.
+func embedDocument(id string, t vocab.ActivityVocabularyType, actor string, doc []byte, to, cc []string) (embedded, error) {
+	var head struct {
+		Context json.RawMessage `json:"@context"`
+	}
+	if err := json.Unmarshal(doc, &head); err != nil || len(head.Context) == 0 {
+		return embedded{}, fmt.Errorf("document without @context: %v", err)
+	}
+	body, err := json.Marshal(struct {
+		Context json.RawMessage `json:"@context"`
+		ID      string          `json:"id"`
+		Type    string          `json:"type"`
+		Actor   string          `json:"actor"`
+		To      []string        `json:"to,omitempty"`
+		CC      []string        `json:"cc,omitempty"`
+		Object  json.RawMessage `json:"object"`
+	}{head.Context, id, string(t), actor, to, cc, doc})
+	return embedded{id: id, json: body}, err
 }
 
 // CourseDocument renders a local course's Group actor.
@@ -109,9 +145,51 @@ func (a *Actions) Approve(ctx context.Context, u courses.User, c courses.Course,
 	})
 }
 
-// Block removes actorIRI from c and keeps it out, as moderator u.
+// Block removes actorIRI from c and keeps it out, as moderator u. A
+// remote member's Follow or Join is answered with Reject, so their server
+// stops showing them as following the course. The block is logged.
 func (a *Actions) Block(ctx context.Context, u courses.User, c courses.Course, actorIRI string) error {
-	return a.Courses.Block(ctx, a.Pool, c.ID, actorIRI, a.userIRI(u))
+	return pgx.BeginFunc(ctx, a.Pool, func(tx pgx.Tx) error {
+		return a.block(ctx, tx, u.Username, a.userIRI(u), c, actorIRI, "", 0)
+	})
+}
+
+// block blocks actorIRI from c as the moderator byIRI (named by), rejects
+// their Follow or Join and logs it.
+func (a *Actions) block(ctx context.Context, tx pgx.Tx, by, byIRI string, c courses.Course, actorIRI, reason string, reportID int64) error {
+	prev, err := a.Courses.MemberOf(ctx, tx, c.ID, actorIRI)
+	wasMember := err == nil
+	if err != nil && !errors.Is(err, courses.ErrNotFound) {
+		return err
+	}
+	if byIRI == "" { // an admin, whose right the caller checked
+		err = courses.BlockMember(ctx, tx, c.ID, actorIRI)
+	} else {
+		err = a.Courses.Block(ctx, tx, c.ID, actorIRI, byIRI)
+	}
+	if err != nil {
+		return err
+	}
+	if wasMember && prev.UserID == 0 && prev.State != courses.StateBlocked {
+		if err := a.reject(ctx, tx, c, prev); err != nil {
+			return err
+		}
+	}
+	return a.Courses.LogModeration(ctx, tx, courses.ModAction{Actor: by, Action: courses.ModMemberBlock, Target: actorIRI,
+		CourseIRI: a.urls().Course(c.Slug), ReportID: reportID, Reason: reason})
+}
+
+// reject sends the course's Reject of a remote member's Follow or Join, when
+// there is a request to reject and an inbox to send it to.
+func (a *Actions) reject(ctx context.Context, tx pgx.Tx, c courses.Course, m courses.Member) error {
+	if m.RequestID == "" || m.Inbox == "" {
+		return nil
+	}
+	reqType := "Follow"
+	if m.Via == "join" {
+		reqType = "Join"
+	}
+	return a.Sender.Answer(ctx, tx, c, m, reqType, vocab.RejectType)
 }
 
 // JoinRemote asks a course on another server, named by its IRI or its

@@ -95,22 +95,33 @@ func (a *Actions) DeletePost(ctx context.Context, u courses.User, postIRI string
 		tomb := vocab.Tombstone{ID: vocab.IRI(p.IRI), Type: vocab.TombstoneType}
 		act := federation.NewActivity(a.urls().Activity(federation.NewID()), vocab.DeleteType, cur.AuthorIRI,
 			&tomb, cur.CourseIRI, []string{cur.CourseIRI, federation.Public}, []string{federation.Followers(cur.CourseIRI)})
-		return a.relay(ctx, tx, u, cur, act)
+		if err := a.relay(ctx, tx, u, cur, act); err != nil {
+			return err
+		}
+		c, ok, err := a.localCourse(ctx, cur.CourseIRI)
+		if err != nil || !ok {
+			return err
+		}
+		return a.Sender.UndoAnnounces(ctx, tx, c, postIRI)
 	})
 }
 
-// relay sends an author's Update or Delete of p: a local course announces
-// it to its members, a remote course gets it in its inbox.
+// relay sends an author's Update or Delete of p. In a local course the
+// author sends it to every member's inbox, Mastodon followers included
+// (they saw the post boosted, and Mastodon accepts an edit or deletion only
+// from the post's author); a remote course gets it in its inbox and relays
+// it itself.
 func (a *Actions) relay(ctx context.Context, tx pgx.Tx, u courses.User, p courses.Post, act *vocab.Activity) error {
 	c, ok, err := a.localCourse(ctx, p.CourseIRI)
 	if err != nil {
 		return err
 	}
 	if ok {
-		if err := a.Sender.FromUser(ctx, tx, u, act); err != nil {
+		inboxes, err := courses.MemberInboxes(ctx, tx, c.ID)
+		if err != nil {
 			return err
 		}
-		return a.Sender.AnnounceToMembers(ctx, tx, c, act, false)
+		return a.Sender.FromUser(ctx, tx, u, act, inboxes...)
 	}
 	inbox, err := a.remoteCourseInbox(ctx, tx, u, p.CourseIRI)
 	if err != nil {
@@ -152,14 +163,29 @@ func (a *Actions) RemovePost(ctx context.Context, moderator courses.User, postIR
 		} else if !mod {
 			return fmt.Errorf("remove %s: %w", postIRI, courses.ErrForbidden)
 		}
-		if _, err := a.Courses.DeletePost(ctx, tx, postIRI); err != nil {
-			return err
-		}
-		courseIRI := a.urls().Course(c.Slug)
-		act := federation.NewActivity(a.urls().Activity(federation.NewID()), vocab.DeleteType, courseIRI,
-			vocab.IRI(postIRI), courseIRI, []string{federation.Followers(courseIRI)}, []string{federation.Public})
-		return a.Sender.FromCourse(ctx, tx, c, act, true)
+		return a.removePost(ctx, tx, moderator.Username, c, postIRI, "", 0)
 	})
+}
+
+// removePost takes postIRI out of local course c's discussion, as the
+// moderator named by: the course sends Delete of it (colearn instances drop
+// their copies) and Undo of each Announce that boosted it (Mastodon drops
+// the boost), and the removal is logged.
+func (a *Actions) removePost(ctx context.Context, tx pgx.Tx, by string, c courses.Course, postIRI, reason string, reportID int64) error {
+	if _, err := a.Courses.DeletePost(ctx, tx, postIRI); err != nil {
+		return err
+	}
+	courseIRI := a.urls().Course(c.Slug)
+	act := federation.NewActivity(a.urls().Activity(federation.NewID()), vocab.DeleteType, courseIRI,
+		vocab.IRI(postIRI), courseIRI, []string{federation.Followers(courseIRI)}, []string{federation.Public})
+	if err := a.Sender.FromCourse(ctx, tx, c, act, true); err != nil {
+		return err
+	}
+	if err := a.Sender.UndoAnnounces(ctx, tx, c, postIRI); err != nil {
+		return err
+	}
+	return a.Courses.LogModeration(ctx, tx, courses.ModAction{Actor: by, Action: courses.ModPostRemove, Target: postIRI,
+		CourseIRI: courseIRI, ReportID: reportID, Reason: reason})
 }
 
 // PublishModule adds a lesson to a local course and sends it to every

@@ -18,6 +18,7 @@ type stored struct {
 	body     []byte
 	actorIRI string
 	keyOwner string
+	typ      string
 }
 
 // activities reads stored activities for deliveries. Activities never change
@@ -45,7 +46,7 @@ func (a *activities) get(ctx context.Context, id string) (*stored, error) {
 	}
 	s = &stored{}
 	var body string
-	err := a.pool.QueryRow(ctx, `SELECT body, actor_iri, key_owner FROM outbox_activities WHERE id = $1`, id).Scan(&body, &s.actorIRI, &s.keyOwner)
+	err := a.pool.QueryRow(ctx, `SELECT body, actor_iri, key_owner, type FROM outbox_activities WHERE id = $1`, id).Scan(&body, &s.actorIRI, &s.keyOwner, &s.typ)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("deliver %s: %w", id, errNoActivity)
 	}

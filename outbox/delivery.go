@@ -38,6 +38,7 @@ type deliveryWorker struct {
 	retryDelay func(attempt int) time.Duration
 	breaker    *breaker
 	activities *activities
+	blocked    federation.DomainBlockedFunc
 }
 
 // NextRetry schedules the retry after a failed attempt. The error count,
@@ -73,6 +74,9 @@ func (w *deliveryWorker) Work(ctx context.Context, job *river.Job[deliveryArgs])
 	}
 	if err != nil {
 		return err
+	}
+	if w.blocked != nil && act.typ != "Reject" && w.blocked(ctx, host) {
+		return river.JobCancel(fmt.Errorf("deliver %s to %s: %w", job.Args.ActivityID, inbox, federation.ErrDomainBlocked))
 	}
 	kp, err := w.keys.Get(ctx, act.keyOwner)
 	if errors.Is(err, federation.ErrNoKeys) {

@@ -51,6 +51,10 @@ type Config struct {
 	// RetryDelayFunc returns the wait after failed attempt n (1-based) of a
 	// delivery (default Backoff). Tests shorten it.
 	RetryDelayFunc func(attempt int) time.Duration
+	// DomainBlockedFunc keeps deliveries away from blocked servers (may be
+	// nil): a delivery to one is cancelled without a request, except a
+	// Reject, the answer that ends its members' follows.
+	DomainBlockedFunc federation.DomainBlockedFunc
 }
 
 // Outbox publishes activities and runs their fan-out and delivery jobs.
@@ -85,6 +89,7 @@ func New(cfg Config) (*Outbox, error) {
 		log:        cfg.Logger,
 		gone:       cfg.GoneFunc,
 		retryDelay: cfg.RetryDelayFunc,
+		blocked:    cfg.DomainBlockedFunc,
 		breaker:    newBreaker(cfg.Pool),
 		activities: newActivities(cfg.Pool),
 	})

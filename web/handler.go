@@ -123,6 +123,7 @@ func (h *Handler) Routes(r chi.Router) {
 			r.Post("/admin/settings", h.requireAdmin(h.adminSettingsPost))
 			h.courseRoutes(r)
 			h.remoteRoutes(r)
+			h.moderationRoutes(r)
 		})
 	})
 }

@@ -21,6 +21,7 @@ type pageTemplate struct{ tmpl *template.Template }
 var pageNames = []string{
 	"home", "signup", "signin", "profile", "profile_edit", "admin", "error",
 	"catalogue", "course_new", "course", "conflict", "remote", "remote_course",
+	"report", "moderation", "admin_domains", "admin_log",
 }
 
 func parsePages() (map[string]*pageTemplate, error) {

@@ -32,7 +32,8 @@ type instance struct {
 	client    *federation.Client
 	resolver  *federation.Resolver
 	verifier  *federation.Verifier
-	docs      *federation.DocCache // actor documents and JRDs for 5 s; Forget a user whose profile changes
+	docs      *federation.DocCache  // actor documents and JRDs for 5 s; Forget a user whose profile changes
+	domains   *courses.DomainPolicy // the domain blocks, consulted by the verifier, the client and delivery
 	metrics   *metrics
 	outbox    *outbox.Outbox
 	sender    *outbox.Sender
@@ -58,30 +59,34 @@ func newInstance(ctx context.Context, cfg config, pool *pgxpool.Pool, log *slog.
 		keys:    federation.NewKeyStore(pool),
 		docs:    federation.NewDocCache(0, 0),
 		metrics: newMetrics(),
+		domains: courses.NewDomainPolicy(pool, 0),
 	}
+	in.domains.ErrorFunc = func(err error) { log.Warn("read domain blocks", "err", err) }
 	if err := in.keys.EnsureInstanceKeys(ctx); err != nil {
 		return nil, fmt.Errorf("instance actor keys: %w", err)
 	}
 	in.client = federation.NewClient(federation.ClientConfig{
-		AllowPrivate: cfg.Dev,
-		UserAgent:    fmt.Sprintf("colearn/%s (+%s)", version, in.urls.Base()),
+		AllowPrivate:      cfg.Dev,
+		UserAgent:         fmt.Sprintf("colearn/%s (+%s)", version, in.urls.Base()),
+		DomainBlockedFunc: in.domains.HostBlocked,
 	})
 	in.resolver = federation.NewResolver(pool, in.client, in.urls, in.keys)
-	in.verifier = &federation.Verifier{Keys: in.resolver, Window: cfg.SignatureWindow}
+	in.verifier = &federation.Verifier{Keys: in.resolver, Window: cfg.SignatureWindow, DomainBlockedFunc: in.domains.HostBlocked}
 	ob, err := outbox.New(outbox.Config{
 		Pool: pool, Keys: in.keys, Client: in.client, Logger: log,
 		GoneFunc: func(ctx context.Context, inbox string) error {
 			_, err := in.courses.RemoveGone(ctx, pool, inbox)
 			return err
 		},
-		RetryDelayFunc: cfg.retryDelay,
+		RetryDelayFunc:    cfg.retryDelay,
+		DomainBlockedFunc: in.domains.HostBlocked,
 	})
 	if err != nil {
 		return nil, err
 	}
 	in.outbox = ob
 	in.sender = &outbox.Sender{Outbox: ob, URLs: in.urls}
-	in.actions = &outbox.Actions{Pool: pool, Courses: in.courses, Keys: in.keys, Sender: in.sender, Resolver: in.resolver}
+	in.actions = &outbox.Actions{Pool: pool, Courses: in.courses, Keys: in.keys, Sender: in.sender, Resolver: in.resolver, Domains: in.domains}
 	in.processor = &inbox.Processor{
 		Pool: pool, Courses: in.courses, Fetcher: in.resolver, Sender: in.sender, URLs: in.urls, Logger: log,
 	}

@@ -5,6 +5,7 @@
 //	colearn migrate            apply database migrations and exit
 //	colearn user create        create an account (password on stdin)
 //	colearn course create      create a course
+//	colearn domain ...         block, unblock and list blocked servers
 //	colearn healthcheck        probe a running instance's /healthz
 //	colearn version            print the version
 package main
@@ -35,6 +36,9 @@ Usage:
                                              read from stdin (or prompted for)
   colearn course create --owner USERNAME --slug SLUG --title TITLE [flags]
                                              create a course (a fediverse group)
+  colearn domain block HOST [--reason TEXT]  block a server for the whole instance
+  colearn domain unblock HOST                lift a domain block
+  colearn domain list                        list the domain blocks
   colearn healthcheck                        exit 0 if the local instance is healthy
   colearn version                            print the version
 
@@ -73,6 +77,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return userCommand(ctx, args[1:], stdin, stdout, stderr)
 	case "course":
 		return courseCommand(ctx, args[1:], stdout, stderr)
+	case "domain":
+		return domainCommand(ctx, args[1:], stdout, stderr)
 	case "healthcheck":
 		return healthcheckCommand(ctx, args[1:], stderr)
 	case "version", "--version":

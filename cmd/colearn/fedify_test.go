@@ -221,6 +221,20 @@ type fedifyActivity struct {
 	Inbox     string   `json:"inbox"`
 	OK        bool     `json:"ok"`
 	Error     string   `json:"error"`
+	// The embedded object as Fedify's vocabulary parsed it (Undo, Update).
+	ObjectType   string `json:"objectType"`
+	ObjectID     string `json:"objectId"`
+	ObjectActor  string `json:"objectActor"`  // of an undone Announce
+	ObjectObject string `json:"objectObject"` // of an undone Announce
+	Group        *struct {
+		Name                      string   `json:"name"`
+		ManuallyApprovesFollowers bool     `json:"manuallyApprovesFollowers"`
+		Discoverable              bool     `json:"discoverable"`
+		PublicKeyID               string   `json:"publicKeyId"`
+		PublicKeyOwner            string   `json:"publicKeyOwner"`
+		PublicKeyPem              bool     `json:"publicKeyPem"`
+		AssertionMethods          []string `json:"assertionMethods"`
+	} `json:"group"`
 }
 
 // fedifyState is GET /control/state.
@@ -594,7 +608,7 @@ func fedifyPhase2(t *testing.T, c *testInstance, peer *fedifyPeer, alice courses
 		}
 	})
 
-	var postIRI string
+	var postIRI, announceID string
 	t.Run("CourseAnnouncesPostToFedify", func(t *testing.T) {
 		post, err := c.actions.Post(ctx, alice, courseIRI, "Welcome to the course!", "")
 		if err != nil {
@@ -604,6 +618,7 @@ func fedifyPhase2(t *testing.T, c *testInstance, peer *fedifyPeer, alice courses
 		got := peer.waitReceived(t, "the course's Announce of alice's post", func(a fedifyActivity) bool {
 			return a.Type == "Announce" && a.Actor == courseIRI && a.Object == post.IRI
 		})
+		announceID = got.ID
 		if !slices.Contains(got.Audience, courseIRI) {
 			t.Errorf("Announce audience = %v, want the course %s", got.Audience, courseIRI)
 		}
@@ -657,6 +672,46 @@ func fedifyPhase2(t *testing.T, c *testInstance, peer *fedifyPeer, alice courses
 		if p.CourseIRI != courseIRI || p.InReplyTo != postIRI || p.AuthorIRI != fediIRI {
 			t.Errorf("stored reply: course %q, inReplyTo %q, author %q; want %q, %q, %q",
 				p.CourseIRI, p.InReplyTo, p.AuthorIRI, courseIRI, postIRI, fediIRI)
+		}
+	})
+
+	t.Run("FedifyReceivesUndoAnnounceAfterRemoval", func(t *testing.T) {
+		if announceID == "" {
+			t.Fatal("no Announce to undo")
+		}
+		if err := c.actions.RemovePost(ctx, alice, postIRI); err != nil {
+			t.Fatal(err)
+		}
+		undo := peer.waitReceived(t, "the course's Undo of its Announce", func(a fedifyActivity) bool {
+			return a.Type == "Undo" && a.Actor == courseIRI && a.ObjectID == announceID
+		})
+		if undo.ObjectType != "Announce" || undo.ObjectActor != courseIRI || undo.ObjectObject != postIRI {
+			t.Errorf("Fedify read the undone object as %s by %s of %s; want the course's Announce of %s",
+				undo.ObjectType, undo.ObjectActor, undo.ObjectObject, postIRI)
+		}
+	})
+
+	t.Run("FedifyParsesCourseUpdate", func(t *testing.T) {
+		edit := courses.CourseDraft{Title: "Interoperability, revised", Summary: "Now *moderated*", Language: "en",
+			Licence: course.Licence, ManuallyApproves: true}
+		if _, err := c.actions.UpdateCourse(ctx, alice, course.ID, course.Version, edit); err != nil {
+			t.Fatal(err)
+		}
+		up := peer.waitReceived(t, "the course's Update", func(a fedifyActivity) bool {
+			return a.Type == "Update" && a.Actor == courseIRI
+		})
+		g := up.Group
+		if up.ObjectType != "Group" || up.ObjectID != courseIRI || g == nil {
+			t.Fatalf("Fedify read the Update's object as %s %s (%+v), want the Group %s", up.ObjectType, up.ObjectID, g, courseIRI)
+		}
+		if g.Name != edit.Title || !g.ManuallyApprovesFollowers || !g.Discoverable {
+			t.Errorf("Fedify's Group: name %q, manuallyApprovesFollowers %v, discoverable %v", g.Name, g.ManuallyApprovesFollowers, g.Discoverable)
+		}
+		if g.PublicKeyID != federation.MainKey(courseIRI) || g.PublicKeyOwner != courseIRI || !g.PublicKeyPem {
+			t.Errorf("Fedify's Group key: %s owned by %s (pem %v), want %s", g.PublicKeyID, g.PublicKeyOwner, g.PublicKeyPem, federation.MainKey(courseIRI))
+		}
+		if !slices.Contains(g.AssertionMethods, federation.AssertionKey(courseIRI)) {
+			t.Errorf("Fedify's Group assertion methods %v lack %s", g.AssertionMethods, federation.AssertionKey(courseIRI))
 		}
 	})
 }

@@ -23,18 +23,21 @@ import process from "node:process";
 import {
   Accept,
   Activity,
+  Announce,
   Create,
   createFederation,
   Endpoints,
   exportJwk,
   Follow,
   generateCryptoKeyPair,
+  Group,
   importJwk,
   isActor,
   MemoryKvStore,
   Note,
   Person,
   Undo,
+  Update,
 } from "@fedify/fedify";
 import { Temporal } from "@js-temporal/polyfill";
 import { configure, getConsoleSink } from "@logtape/logtape";
@@ -154,12 +157,33 @@ federation
     rec.recipient = ctx.recipient ?? null; // null: shared inbox
     try {
       rec.json = await activity.toJsonLd({ contextLoader: ctx.contextLoader });
-      if (activity instanceof Create || activity instanceof Accept) {
+      if (activity instanceof Create || activity instanceof Accept || activity instanceof Update || activity instanceof Undo) {
         const obj = await activity.getObject({ documentLoader: ctx.documentLoader });
         if (obj != null) {
           rec.objectType = obj.constructor.name;
+          rec.objectId = obj.id?.href ?? null;
           rec.objectInReplyTo = obj.replyTargetId?.href ?? null;
           rec.objectContent = obj.content?.toString() ?? null;
+          if (obj instanceof Announce) {
+            // Undo(Announce): which boost, by whom, of what.
+            rec.objectActor = obj.actorId?.href ?? null;
+            rec.objectObject = obj.objectId?.href ?? null;
+          }
+          if (obj instanceof Group) {
+            // Update(Group): the course as Fedify's vocabulary reads it.
+            const key = await obj.getPublicKey({ documentLoader: ctx.documentLoader });
+            rec.group = {
+              name: obj.name?.toString() ?? null,
+              preferredUsername: obj.preferredUsername?.toString() ?? null,
+              inbox: obj.inboxId?.href ?? null,
+              manuallyApprovesFollowers: obj.manuallyApprovesFollowers,
+              discoverable: obj.discoverable,
+              publicKeyId: key?.id?.href ?? null,
+              publicKeyOwner: key?.ownerId?.href ?? null,
+              publicKeyPem: key?.publicKey != null,
+              assertionMethods: obj.assertionMethodIds.map((u) => u.href),
+            };
+          }
         }
       }
     } catch (e) {

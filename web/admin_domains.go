@@ -35,7 +35,7 @@ func (h *Handler) domainBlocksPost(w http.ResponseWriter, r *http.Request) {
 		var b courses.DomainBlock
 		var gone []courses.Member
 		if b, gone, err = h.cfg.Actions.BlockDomain(r.Context(), me.Username, data.Host, data.Reason); err == nil {
-			data = domainsPage{Notice: fmt.Sprintf("Blocked %s; %d memberships ended.", b.Host, len(gone))}
+			data = domainsPage{Notice: fmt.Sprintf("Blocked %s; %d membership(s) ended.", b.Host, len(gone))}
 		}
 	case "unblock":
 		if err = h.cfg.Actions.UnblockDomain(r.Context(), me.Username, data.Host, data.Reason); err == nil {

@@ -169,7 +169,7 @@ func TestBrowserModeration(t *testing.T) {
 		}
 	}
 
-	// A non-admin gets 403 from the admin pages.
+	// Visitors are sent to sign in.
 	status, _ := ti.get(t, "/admin/domains", "")
 	if status != 303 {
 		t.Errorf("anonymous GET /admin/domains: %d, want a redirect to sign in", status)

@@ -94,7 +94,7 @@ func domainCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return fmt.Errorf("block %s: %w", host, err)
 	}
-	fmt.Fprintf(stdout, "blocked %s; %d memberships ended\n", b.Host, len(gone))
+	fmt.Fprintf(stdout, "blocked %s; %s ended\n", b.Host, memberships(len(gone)))
 	return nil
 }
 
@@ -117,4 +117,12 @@ func parseInterspersed(fs *flag.FlagSet, args []string) (string, error) {
 		return "", fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	return pos, nil
+}
+
+// memberships says "1 membership" or "N memberships".
+func memberships(n int) string {
+	if n == 1 {
+		return "1 membership"
+	}
+	return fmt.Sprintf("%d memberships", n)
 }

@@ -164,7 +164,7 @@ func TestReportsAndDomainBlocksAcrossInstances(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !strings.Contains(out, "blocked "+b.addr+"; 1 memberships ended") {
+		if !strings.Contains(out, "blocked "+b.addr+"; 1 membership ended") {
 			t.Errorf("domain block said %q", out)
 		}
 		// bob left the course, and his server was told.

@@ -41,6 +41,7 @@ type mastoPeer struct {
 	problems []string                     // what Mastodon would have refused
 	ignored  []string                     // what Mastodon ignores on purpose
 	raw      map[string][]json.RawMessage // type → bodies
+	notes    map[string][]byte            // the peer's own posts, by IRI
 }
 
 type mastoActivity struct {
@@ -60,13 +61,14 @@ func newMastoPeer(t *testing.T) *mastoPeer {
 		t.Fatal(err)
 	}
 	p := &mastoPeer{t: t, keys: kp, boosts: map[string]string{}, statuses: map[string]mastoStatus{},
-		follows: map[string]string{}, rejected: map[string]bool{}, raw: map[string][]json.RawMessage{},
+		follows: map[string]string{}, rejected: map[string]bool{}, raw: map[string][]json.RawMessage{}, notes: map[string][]byte{},
 		client: federation.NewClient(federation.ClientConfig{AllowPrivate: true, Timeout: 5 * time.Second})}
 	p.verifier = &federation.Verifier{Keys: originKeys{p.client}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /users/{name}", p.actor)
 	mux.HandleFunc("POST /users/{name}/inbox", p.inbox)
 	mux.HandleFunc("POST /inbox", p.inbox)
+	mux.HandleFunc("GET /notes/{id}", p.note)
 	p.srv = httptest.NewServer(mux)
 	t.Cleanup(p.srv.Close)
 	return p
@@ -196,6 +198,52 @@ func (p *mastoPeer) problem(format string, args ...any) {
 	p.mu.Lock()
 	p.problems = append(p.problems, fmt.Sprintf(format, args...))
 	p.mu.Unlock()
+}
+
+// note serves one of the peer's own posts (a 404 once deleted).
+func (p *mastoPeer) note(w http.ResponseWriter, r *http.Request) {
+	p.mu.Lock()
+	body, ok := p.notes[p.srv.URL+"/notes/"+r.PathValue("id")]
+	p.mu.Unlock()
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "application/activity+json")
+	w.Write(body)
+}
+
+// post has name send a public Note to the course (Mastodon's Create of a
+// post mentioning a group) and returns the Note's IRI.
+func (p *mastoPeer) post(t *testing.T, name, courseIRI, content string) string {
+	t.Helper()
+	iri := fmt.Sprintf("%s/notes/%d", p.srv.URL, time.Now().UnixNano())
+	note := map[string]any{"id": iri, "type": "Note", "attributedTo": p.iri(name), "content": content,
+		"published": time.Now().UTC().Format(time.RFC3339), "to": []string{"https://www.w3.org/ns/activitystreams#Public", courseIRI},
+		"cc": []string{p.iri(name) + "/followers"}}
+	body, _ := json.Marshal(map[string]any{"@context": "https://www.w3.org/ns/activitystreams", "id": iri, "type": "Note",
+		"attributedTo": note["attributedTo"], "content": content, "published": note["published"], "to": note["to"], "cc": note["cc"]})
+	p.mu.Lock()
+	p.notes[iri] = body
+	p.mu.Unlock()
+	if err := p.send(t, name, courseIRI+"/inbox", map[string]any{"@context": "https://www.w3.org/ns/activitystreams",
+		"id": iri + "/activity", "type": "Create", "actor": p.iri(name), "object": note, "to": note["to"], "cc": note["cc"]}); err != nil {
+		t.Fatalf("send Create: %v", err)
+	}
+	return iri
+}
+
+// deletePost has name delete its post iri, as Mastodon does.
+func (p *mastoPeer) deletePost(t *testing.T, name, iri, inbox string) {
+	t.Helper()
+	p.mu.Lock()
+	delete(p.notes, iri)
+	p.mu.Unlock()
+	if err := p.send(t, name, inbox, map[string]any{"@context": "https://www.w3.org/ns/activitystreams",
+		"id": iri + "#delete", "type": "Delete", "actor": p.iri(name),
+		"object": map[string]any{"id": iri, "type": "Tombstone"}, "to": []string{"https://www.w3.org/ns/activitystreams#Public"}}); err != nil {
+		t.Fatalf("send Delete: %v", err)
+	}
 }
 
 // follow sends name's Follow of actorIRI to inbox and returns its id.

@@ -110,6 +110,18 @@ func TestMastodonFollowerSeesModeration(t *testing.T) {
 		})
 	})
 
+	t.Run("RemoteAuthorDeletionUndoesTheBoost", func(t *testing.T) {
+		// mia posts from her server; the course boosts it to its members,
+		// mia's server included; she deletes it there.
+		iri := peer.post(t, "mia", courseIRI, "<p>Hello from Mastodon</p>")
+		eventually(t, "the boost of mia's post", 15*time.Second, func() (bool, error) { return len(peer.boosted(iri)) == 1, nil })
+		peer.deletePost(t, "mia", iri, courseIRI+"/inbox")
+		eventually(t, "the boost of mia's post undone", 15*time.Second, func() (bool, error) { return len(peer.boosted(iri)) == 0, nil })
+		if p, err := a.post(ctx, iri); err != nil || !p.Deleted {
+			t.Errorf("mia's post on the course's instance: %+v, %v", p, err)
+		}
+	})
+
 	t.Run("CourseUpdateCarriesTheGETDocument", func(t *testing.T) {
 		edit := courses.CourseDraft{Title: "Boosts, renamed", Summary: "Now with a *summary*", Tags: []string{"go", "fediverse"},
 			ManuallyApproves: true, Language: "en", Licence: course.Licence}

@@ -116,8 +116,11 @@ func (s *Store) DomainBlocks(ctx context.Context, q Querier) ([]DomainBlock, err
 // members kept blocked) and returns the memberships it ended, so that their
 // Follow or Join can be rejected.
 func (s *Store) RemoveDomainMembers(ctx context.Context, q Querier, blocked string) ([]Member, error) {
+	// The LIKE narrows the rows down (a host name has no % or _); the
+	// exact rule is HostCovered.
+	name, _, _ := strings.Cut(blocked, ":")
 	rows, err := q.Query(ctx, `SELECT `+memberColumns+` FROM course_members
-		WHERE user_id IS NULL AND role <> 'owner' AND state <> 'blocked'`)
+		WHERE user_id IS NULL AND role <> 'owner' AND state <> 'blocked' AND lower(actor_iri) LIKE '%' || $1 || '%'`, name)
 	if err != nil {
 		return nil, fmt.Errorf("members of %s: %w", blocked, err)
 	}

@@ -3,6 +3,7 @@ package outbox
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"strings"
 
 	vocab "github.com/go-ap/activitypub"
@@ -24,34 +25,12 @@ func (a *Actions) BlockDomain(ctx context.Context, by, host, reason string) (cou
 }
 
 func (a *Actions) blockDomain(ctx context.Context, by, host, reason string, reportID int64) (courses.DomainBlock, []courses.Member, error) {
-	host, err := courses.NormalizeHost(host)
-	if err != nil {
-		return courses.DomainBlock{}, nil, err
-	}
-	if courses.HostCovered(host, strings.ToLower(a.urls().Host)) {
-		return courses.DomainBlock{}, nil, &courses.ValidationError{Field: "host", Message: "that is this instance's own host"}
-	}
 	var b courses.DomainBlock
 	var gone []courses.Member
-	err = pgx.BeginFunc(ctx, a.Pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, a.Pool, func(tx pgx.Tx) error {
 		var err error
-		if b, _, err = a.Courses.BlockDomain(ctx, tx, host, reason, by); err != nil {
-			return err
-		}
-		if gone, err = a.Courses.RemoveDomainMembers(ctx, tx, host); err != nil {
-			return err
-		}
-		for _, m := range gone {
-			c, err := a.Courses.CourseByID(ctx, tx, m.CourseID)
-			if err != nil {
-				return err
-			}
-			if err := a.reject(ctx, tx, c, m); err != nil {
-				return err
-			}
-		}
-		return a.Courses.LogModeration(ctx, tx, courses.ModAction{Actor: by, Action: courses.ModDomainBlock, Target: host,
-			ReportID: reportID, Reason: reason})
+		b, gone, err = a.blockDomainTx(ctx, tx, by, host, reason, reportID)
+		return err
 	})
 	if err != nil {
 		return courses.DomainBlock{}, nil, err
@@ -60,6 +39,38 @@ func (a *Actions) blockDomain(ctx context.Context, by, host, reason string, repo
 		a.Domains.Invalidate()
 	}
 	return b, gone, nil
+}
+
+// blockDomainTx is BlockDomain inside tx; the caller invalidates Domains
+// after the commit.
+func (a *Actions) blockDomainTx(ctx context.Context, tx pgx.Tx, by, host, reason string, reportID int64) (courses.DomainBlock, []courses.Member, error) {
+	host, err := courses.NormalizeHost(host)
+	if err != nil {
+		return courses.DomainBlock{}, nil, err
+	}
+	if courses.HostCovered(host, strings.ToLower(a.urls().Host)) {
+		return courses.DomainBlock{}, nil, &courses.ValidationError{Field: "host", Message: "that is this instance's own host"}
+	}
+	b, _, err := a.Courses.BlockDomain(ctx, tx, host, reason, by)
+	if err != nil {
+		return courses.DomainBlock{}, nil, err
+	}
+	gone, err := a.Courses.RemoveDomainMembers(ctx, tx, host)
+	if err != nil {
+		return courses.DomainBlock{}, nil, err
+	}
+	for _, m := range gone {
+		c, err := a.Courses.CourseByID(ctx, tx, m.CourseID)
+		if err != nil {
+			return courses.DomainBlock{}, nil, err
+		}
+		if err := a.reject(ctx, tx, c, m); err != nil {
+			return courses.DomainBlock{}, nil, err
+		}
+	}
+	err = a.Courses.LogModeration(ctx, tx, courses.ModAction{Actor: by, Action: courses.ModDomainBlock, Target: host,
+		ReportID: reportID, Reason: reason})
+	return b, gone, err
 }
 
 // UnblockDomain lifts the block of host, as by, and logs it with a reason;
@@ -182,6 +193,9 @@ func (a *Actions) ResolveReport(ctx context.Context, u courses.User, id int64, r
 				return fmt.Errorf("report %d: the account is local: %w", id, courses.ErrForbidden)
 			}
 			blockedHost = hostOf(r.TargetIRI)
+			if _, _, err := a.blockDomainTx(ctx, tx, u.Username, blockedHost, reason, r.ID); err != nil {
+				return err
+			}
 			resolution = "domain " + blockedHost + " blocked"
 		default:
 			return &courses.ValidationError{Field: "remedy", Message: "unknown action " + remedy}
@@ -195,16 +209,19 @@ func (a *Actions) ResolveReport(ctx context.Context, u courses.User, id int64, r
 		return a.Courses.LogModeration(ctx, tx, courses.ModAction{Actor: u.Username, Action: courses.ModReportResolve,
 			Target: fmt.Sprintf("report %d", id), CourseIRI: r.CourseIRI, ReportID: id, Reason: resolution})
 	})
-	if err != nil || blockedHost == "" {
-		return r, err
+	if err == nil && blockedHost != "" && a.Domains != nil {
+		a.Domains.Invalidate()
 	}
-	_, _, err = a.blockDomain(ctx, u.Username, blockedHost, reason, id)
 	return r, err
 }
 
+// hostOf returns the host[:port] of an absolute IRI, or "".
 func hostOf(iri string) string {
-	o := federation.Origin(iri)
-	return o[strings.Index(o, "://")+3:]
+	u, err := url.Parse(iri)
+	if err != nil {
+		return ""
+	}
+	return strings.ToLower(u.Host)
 }
 
 // ReportTarget is what a local user reports: a post (its author is the

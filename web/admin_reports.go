@@ -28,9 +28,10 @@ func (h *Handler) moderationRoutes(r chi.Router) {
 // reportView is a report as the queue shows it.
 type reportView struct {
 	courses.Report
-	TargetHost string
-	Local      bool // the account reported is on this instance
-	Post       *courses.Post
+	TargetHost  string
+	Local       bool // the account reported is on this instance
+	LocalCourse bool // the post's course is on this instance
+	Post        *courses.Post
 }
 
 type queuePage struct {
@@ -64,7 +65,8 @@ func (h *Handler) reportQueue(w http.ResponseWriter, r *http.Request, me courses
 	}
 	data := queuePage{State: state, Notice: r.URL.Query().Get("done")}
 	for _, rep := range reports {
-		v := reportView{Report: rep, TargetHost: hostOfIRI(rep.TargetIRI), Local: h.cfg.URLs.IsLocal(rep.TargetIRI)}
+		_, localCourse := h.cfg.URLs.CourseSlug(rep.CourseIRI)
+		v := reportView{Report: rep, TargetHost: hostOfIRI(rep.TargetIRI), Local: h.cfg.URLs.IsLocal(rep.TargetIRI), LocalCourse: localCourse}
 		if rep.PostIRI != "" {
 			if p, err := h.cfg.Store.PostByIRI(r.Context(), h.cfg.Store.Pool(), rep.PostIRI); err == nil {
 				v.Post = &p

@@ -68,6 +68,8 @@ func TestReportsAndDomainBlocksAcrossInstances(t *testing.T) {
 		})
 	}
 
+	signer := &federation.Signer{KeyID: federation.MainKey(b.urls.User("bob")), Key: bobKeys.RSA}
+
 	t.Run("ReportOfRemotePostSendsFlagToItsServer", func(t *testing.T) {
 		rep, err := a.actions.Report(ctx, lena, outbox.ReportTarget{PostIRI: spam.IRI}, "Advertising <b>spam</b>")
 		if err != nil {
@@ -180,7 +182,6 @@ func TestReportsAndDomainBlocksAcrossInstances(t *testing.T) {
 		id := b.urls.User("bob") + "/statuses/after-block"
 		activity := fmt.Appendf(nil, `{"@context":"https://www.w3.org/ns/activitystreams","id":%q,"type":"Follow","actor":%q,"object":%q}`,
 			id, b.urls.User("bob"), courseIRI)
-		signer := &federation.Signer{KeyID: federation.MainKey(b.urls.User("bob")), Key: bobKeys.RSA}
 		n := 0
 		eventually(t, "403 for B", 10*time.Second, func() (bool, error) {
 			n++ // a fresh id each time: a replay of a stored id is acknowledged unseen
@@ -266,5 +267,46 @@ func TestReportsAndDomainBlocksAcrossInstances(t *testing.T) {
 			err := b.client.Post(ctx, courseIRI+"/inbox", activity, signer)
 			return err == nil, err
 		})
+	})
+
+	t.Run("AdminBlocksDomainFromReport", func(t *testing.T) {
+		rep, err := a.actions.Report(ctx, lena, outbox.ReportTarget{AccountIRI: b.urls.User("bob")}, "the spammer")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.PostIRI != "" || rep.TargetIRI != b.urls.User("bob") || rep.ActivityID == "" {
+			t.Fatalf("account report %+v", rep)
+		}
+		eventually(t, "the account Flag in B's queue", 15*time.Second, func() (bool, error) {
+			q, err := b.actions.ReportQueue(ctx, badmin, courses.ReportOpen, 10)
+			for _, r := range q {
+				if r.ActivityID == rep.ActivityID && r.PostIRI == "" && r.TargetIRI == b.urls.User("bob") {
+					return true, nil
+				}
+			}
+			return false, err
+		})
+		if _, err := a.actions.ResolveReport(ctx, olga, rep.ID, outbox.RemedyBlockDomain, "x"); !errors.Is(err, courses.ErrForbidden) {
+			t.Errorf("a moderator blocking a domain: %v, want ErrForbidden", err)
+		}
+		done, err := a.actions.ResolveReport(ctx, rhea, rep.ID, outbox.RemedyBlockDomain, "repeat offender")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(done.Resolution, "domain "+b.addr+" blocked") {
+			t.Errorf("resolution %q", done.Resolution)
+		}
+		// In force at once in this process: no wait for the refresh.
+		like := fmt.Appendf(nil, `{"@context":"https://www.w3.org/ns/activitystreams","id":"%s/likes/final","type":"Like","actor":%q,"object":%q}`,
+			b.urls.User("bob"), b.urls.User("bob"), courseIRI)
+		var se *federation.StatusError
+		if err := b.client.Post(ctx, courseIRI+"/inbox", like, signer); !errors.As(err, &se) || se.StatusCode != http.StatusForbidden {
+			t.Errorf("B after the block from the report: %v, want 403", err)
+		}
+		var n int
+		if err := a.pool.QueryRow(ctx, `SELECT count(*) FROM moderation_log WHERE action = 'domain.block' AND actor = 'rhea' AND report_id = $1 AND target = $2`,
+			rep.ID, b.addr).Scan(&n); err != nil || n != 1 {
+			t.Errorf("%d log entries for the block from report %d (%v)", n, rep.ID, err)
+		}
 	})
 }

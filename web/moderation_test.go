@@ -94,6 +94,18 @@ func TestReportAndQueue(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// An account is reported from its profile.
+	mustContain(t, b.get(owner, "/@ivy"), `href="/report?user=ivy"`)
+	mustContain(t, b.get(owner, "/report?user=ivy"), `name="account" value="`+b.urls.User("ivy")+`"`)
+	r = b.post(owner, "/report", url.Values{"account": {b.urls.User("ivy")}, "comment": {"rude"}})
+	mustContain(t, r, "in the moderators' queue")
+	if n := b.count(`SELECT count(*) FROM reports WHERE target_iri = $1 AND post_iri = '' AND course_iri = ''`, b.urls.User("ivy")); n != 1 {
+		t.Errorf("%d account reports of ivy", n)
+	}
+	if r := b.post(owner, "/report", url.Values{"account": {b.urls.User("nobody")}}); r.status != http.StatusNotFound {
+		t.Errorf("report of an unknown account: %d, want 404", r.status)
+	}
+
 	// ivy moderates nothing: she sees no report and may not act.
 	mustContain(t, b.get(ivy, "/moderation/reports"), "No reports.")
 	r = b.post(ivy, fmt.Sprintf("/moderation/reports/%d", id), url.Values{"remedy": {"remove-post"}})

@@ -15,8 +15,6 @@ type profileData struct {
 	Summary template.HTML
 	// Own is set when the viewer is this user.
 	Own bool
-	// ActorIRI is the user's actor, which a report names.
-	ActorIRI string
 }
 
 // ProfileHTML writes the HTML profile page of the local user username, or a
@@ -46,10 +44,9 @@ func (h *Handler) profile(w http.ResponseWriter, r *http.Request, username strin
 		}
 		me := viewer(r)
 		h.render(w, r, http.StatusOK, "profile", title, profileData{
-			User:     u,
-			Summary:  template.HTML(h.cfg.Store.Content().Markdown(u.Summary)),
-			Own:      me != nil && me.ID == u.ID,
-			ActorIRI: h.cfg.URLs.User(u.Username),
+			User:    u,
+			Summary: template.HTML(h.cfg.Store.Content().Markdown(u.Summary)),
+			Own:     me != nil && me.ID == u.ID,
 		})
 	}
 }

@@ -18,9 +18,13 @@ type reportPage struct {
 	ForwardedTo         string // the host a Flag went to
 }
 
-// reportForm shows the form to report ?post=IRI or ?account=IRI.
+// reportForm shows the form to report ?post=IRI, ?account=IRI or the
+// local ?user=NAME.
 func (h *Handler) reportForm(w http.ResponseWriter, r *http.Request, me courses.User) {
 	data := reportPage{PostIRI: r.URL.Query().Get("post"), AccountIRI: r.URL.Query().Get("account")}
+	if name := r.URL.Query().Get("user"); name != "" && data.AccountIRI == "" { // a local profile's link
+		data.AccountIRI = h.cfg.URLs.User(name)
+	}
 	if data.PostIRI == "" && data.AccountIRI == "" {
 		h.renderError(w, r, http.StatusBadRequest, "Bad request", "Say which post or account you report.")
 		return

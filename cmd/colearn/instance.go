@@ -32,8 +32,8 @@ type instance struct {
 	client    *federation.Client
 	resolver  *federation.Resolver
 	verifier  *federation.Verifier
-	docs      *federation.DocCache  // actor documents and JRDs for 5 s; Forget a user whose profile changes
-	domains   *courses.DomainPolicy // the domain blocks, consulted by the verifier, the client and delivery
+	docs      *federation.DocCache // actor documents and JRDs for 5 s; Forget a user whose profile changes
+	domains   *courses.DomainPolicy
 	metrics   *metrics
 	outbox    *outbox.Outbox
 	sender    *outbox.Sender
@@ -66,9 +66,10 @@ func newInstance(ctx context.Context, cfg config, pool *pgxpool.Pool, log *slog.
 		return nil, fmt.Errorf("instance actor keys: %w", err)
 	}
 	in.client = federation.NewClient(federation.ClientConfig{
-		AllowPrivate:      cfg.Dev,
-		UserAgent:         fmt.Sprintf("colearn/%s (+%s)", version, in.urls.Base()),
-		DomainBlockedFunc: in.domains.HostBlocked,
+		AllowPrivate: cfg.Dev,
+		UserAgent:    fmt.Sprintf("colearn/%s (+%s)", version, in.urls.Base()),
+
+		DomainBlockedFunc: in.domains.HostBlocked, // nothing is fetched from blocked servers
 	})
 	in.resolver = federation.NewResolver(pool, in.client, in.urls, in.keys)
 	in.verifier = &federation.Verifier{Keys: in.resolver, Window: cfg.SignatureWindow, DomainBlockedFunc: in.domains.HostBlocked}
@@ -78,8 +79,9 @@ func newInstance(ctx context.Context, cfg config, pool *pgxpool.Pool, log *slog.
 			_, err := in.courses.RemoveGone(ctx, pool, inbox)
 			return err
 		},
-		RetryDelayFunc:    cfg.retryDelay,
-		DomainBlockedFunc: in.domains.HostBlocked,
+		RetryDelayFunc: cfg.retryDelay,
+
+		DomainBlockedFunc: in.domains.HostBlocked, // nothing is delivered to blocked servers
 	})
 	if err != nil {
 		return nil, err

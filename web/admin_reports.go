@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"fmt"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -32,6 +33,8 @@ type reportView struct {
 	Local       bool // the account reported is on this instance
 	LocalCourse bool // the post's course is on this instance
 	Post        *courses.Post
+	// PostHTML is the post's content, sanitised when it was stored.
+	PostHTML template.HTML
 }
 
 type queuePage struct {
@@ -69,7 +72,7 @@ func (h *Handler) reportQueue(w http.ResponseWriter, r *http.Request, me courses
 		v := reportView{Report: rep, TargetHost: hostOfIRI(rep.TargetIRI), Local: h.cfg.URLs.IsLocal(rep.TargetIRI), LocalCourse: localCourse}
 		if rep.PostIRI != "" {
 			if p, err := h.cfg.Store.PostByIRI(r.Context(), h.cfg.Store.Pool(), rep.PostIRI); err == nil {
-				v.Post = &p
+				v.Post, v.PostHTML = &p, template.HTML(p.Content)
 			}
 		}
 		data.Reports = append(data.Reports, v)

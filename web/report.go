@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"html/template"
 	"net/http"
 
 	"github.com/colearn/colearn/courses"
@@ -12,6 +13,7 @@ import (
 type reportPage struct {
 	PostIRI, AccountIRI string
 	Post                *courses.Post // the post reported, when it is one
+	PostHTML            template.HTML // its content, sanitised when it was stored
 	Comment             string
 	Error               string
 	Sent                *courses.Report
@@ -43,7 +45,7 @@ func (h *Handler) loadReported(w http.ResponseWriter, r *http.Request, data *rep
 	}
 	p, err := h.cfg.Store.PostByIRI(r.Context(), h.cfg.Store.Pool(), data.PostIRI)
 	if err == nil && !p.Deleted {
-		data.Post = &p
+		data.Post, data.PostHTML = &p, template.HTML(p.Content)
 		return true
 	}
 	if err == nil || isNotFound(err) {

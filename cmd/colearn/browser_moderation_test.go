@@ -5,6 +5,7 @@ package main
 // and unblocks a server on the admin page, and reads the moderation log.
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -63,6 +64,14 @@ func TestBrowserModeration(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`#discussion a.report-link`)),
 		chromedp.Click(chromedp.CSS(`#discussion a.report-link`)),
 		chromedp.WaitVisible(chromedp.CSS(`form.report-form textarea[name="comment"]`)),
+	)
+	if err != nil {
+		t.Fatalf("cleo opens the report form: %v", err)
+	}
+	if q := browserText(t, tab, "blockquote.reported"); q != "Cheap pills, click here" {
+		t.Errorf("the report form shows the post as %q", q)
+	}
+	err = chromedp.Do(tab,
 		chromedp.SendKeys(chromedp.CSS(`form.report-form textarea[name="comment"]`), "This is spam"),
 		chromedp.Click(chromedp.CSS(`form.report-form button[type="submit"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`p.notice[role="status"]`)),
@@ -94,6 +103,10 @@ func TestBrowserModeration(t *testing.T) {
 	if r := browserText(t, tab, "article.report"); !strings.Contains(r, "This is spam") || !strings.Contains(r, "Cheap pills") || !strings.Contains(r, ti.urls.User("ben")) {
 		t.Fatalf("the queue shows:\n%s", r)
 	}
+	if q := browserText(t, tab, "article.report blockquote.reported"); q != "Cheap pills, click here" {
+		t.Errorf("the reported post shows as %q, want its text (HTML rendered, not escaped)", q)
+	}
+	browserScreenshot(t, tab, "colearn-reports.png")
 	err = chromedp.Do(tab,
 		chromedp.SendKeys(chromedp.CSS(`form.resolve input[name="reason"]`), "spam"),
 		chromedp.Click(chromedp.CSS(`form.resolve button[value="remove-post"]`)),
@@ -124,13 +137,7 @@ func TestBrowserModeration(t *testing.T) {
 	if row := browserText(t, tab, `tr[data-host="spam.example"]`); !strings.Contains(row, "spam farm") || !strings.Contains(row, "ann") {
 		t.Errorf("block row %q", row)
 	}
-	shot, err := chromedp.Run(tab, chromedp.FullScreenshot(100))
-	if err == nil {
-		path := filepath.Join(os.TempDir(), "colearn-admin-domains.png")
-		if os.WriteFile(path, shot, 0o644) == nil {
-			t.Logf("screenshot of the blocked servers page: %s", path)
-		}
-	}
+	browserScreenshot(t, tab, "colearn-admin-domains.png")
 	err = chromedp.Do(tab,
 		chromedp.SendKeys(chromedp.CSS(`form.block-domain input[name="host"]`), "not a host!"),
 		chromedp.Click(chromedp.CSS(`form.block-domain button`)),
@@ -174,4 +181,19 @@ func TestBrowserModeration(t *testing.T) {
 	if status != 303 {
 		t.Errorf("anonymous GET /admin/domains: %d, want a redirect to sign in", status)
 	}
+}
+
+// browserScreenshot saves the page as name in the test's temporary folder
+// (a person can look at it) and logs where.
+func browserScreenshot(t *testing.T, tab context.Context, name string) {
+	t.Helper()
+	shot, err := chromedp.Run(tab, chromedp.FullScreenshot(100)) // quality 100 gives a PNG
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	path := filepath.Join(os.TempDir(), name)
+	if err := os.WriteFile(path, shot, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s", path)
 }

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -12,20 +13,26 @@ import (
 )
 
 // DomainPolicy answers "is this host blocked?" on every inbox request,
-// fetch and delivery, from a snapshot of domain_blocks held in memory. The
-// snapshot is read again once it is older than its refresh interval (so a
-// block made by `colearn domain block` in another process takes effect
-// within that interval) and at once after Invalidate (blocks made in this
-// process). When the table cannot be read, the last snapshot stays in force
-// and the error is reported to ErrorFunc.
+// fetch and delivery, from a snapshot of domain_blocks held in memory: a
+// lookup is a few map probes (the host, then its name and each parent
+// domain), however many blocks there are. The snapshot is read again once
+// it is older than its refresh interval (so a block made by `colearn domain
+// block` in another process takes effect within that interval) and at once
+// after Invalidate (blocks made in this process). When the table cannot be
+// read, the last snapshot stays in force and the error is reported to
+// ErrorFunc.
 type DomainPolicy struct {
 	pool    *pgxpool.Pool
 	refresh time.Duration
 	// ErrorFunc is told when the blocks cannot be read (may be nil).
 	ErrorFunc func(error)
 
-	mu     sync.Mutex
-	hosts  []string
+	cur     atomic.Pointer[blockSnapshot]
+	reading sync.Mutex // one reader of the table at a time
+}
+
+type blockSnapshot struct {
+	hosts  map[string]bool
 	readAt time.Time
 }
 
@@ -35,26 +42,41 @@ func NewDomainPolicy(pool *pgxpool.Pool, refresh time.Duration) *DomainPolicy {
 	if refresh <= 0 {
 		refresh = 2 * time.Second
 	}
-	return &DomainPolicy{pool: pool, refresh: refresh}
+	p := &DomainPolicy{pool: pool, refresh: refresh}
+	p.cur.Store(&blockSnapshot{})
+	return p
 }
 
 // Invalidate makes the next check read the blocks again.
 func (p *DomainPolicy) Invalidate() {
-	p.mu.Lock()
-	p.readAt = time.Time{}
-	p.mu.Unlock()
+	p.cur.Store(&blockSnapshot{hosts: p.cur.Load().hosts})
 }
 
 // HostBlocked reports whether host (host[:port], any case) is covered by a
-// domain block.
+// domain block (HostCovered's rule).
 func (p *DomainPolicy) HostBlocked(ctx context.Context, host string) bool {
+	blocked := p.snapshot(ctx)
+	if len(blocked) == 0 {
+		return false
+	}
 	host = strings.ToLower(host)
-	for _, b := range p.snapshot(ctx) {
-		if HostCovered(b, host) {
+	if blocked[host] {
+		return true
+	}
+	name := host
+	if i := strings.LastIndexByte(host, ':'); i >= 0 {
+		name = host[:i]
+	}
+	for {
+		if blocked[name] {
 			return true
 		}
+		i := strings.IndexByte(name, '.')
+		if i < 0 {
+			return false
+		}
+		name = name[i+1:]
 	}
-	return false
 }
 
 // IRIBlocked reports whether the host of an absolute IRI is blocked. An IRI
@@ -67,21 +89,30 @@ func (p *DomainPolicy) IRIBlocked(ctx context.Context, iri string) bool {
 	return p.HostBlocked(ctx, u.Host)
 }
 
-func (p *DomainPolicy) snapshot(ctx context.Context) []string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if time.Since(p.readAt) < p.refresh {
-		return p.hosts
+func (p *DomainPolicy) snapshot(ctx context.Context) map[string]bool {
+	s := p.cur.Load()
+	if time.Since(s.readAt) < p.refresh {
+		return s.hosts
+	}
+	p.reading.Lock()
+	defer p.reading.Unlock()
+	if s = p.cur.Load(); time.Since(s.readAt) < p.refresh {
+		return s.hosts // read by another caller meanwhile
 	}
 	rows, err := p.pool.Query(ctx, `SELECT host FROM domain_blocks`)
 	if err == nil {
 		var hosts []string
 		if hosts, err = pgx.CollectRows(rows, pgx.RowTo[string]); err == nil {
-			p.hosts, p.readAt = hosts, time.Now()
+			m := make(map[string]bool, len(hosts))
+			for _, h := range hosts {
+				m[h] = true
+			}
+			p.cur.Store(&blockSnapshot{hosts: m, readAt: time.Now()})
+			return m
 		}
 	}
-	if err != nil && p.ErrorFunc != nil {
+	if p.ErrorFunc != nil {
 		p.ErrorFunc(err)
 	}
-	return p.hosts
+	return s.hosts
 }

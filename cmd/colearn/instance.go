@@ -132,6 +132,7 @@ func (in *instance) routes() http.Handler {
 	}
 	fed.CoursePageFunc = in.web.CoursePage
 	fed.Routes(r)
+	fed.ModuleRoutes(r, in.web.SyllabusPage, in.web.ModulePage)
 	ib := &inbox.Handler{
 		Pool: in.pool, Verifier: in.verifier, Recipients: in.courses, URLs: in.urls, Logger: in.log,
 		SignatureFailureFunc: in.metrics.signatureFailed, AcceptedFunc: in.metrics.activityAccepted,

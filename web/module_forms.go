@@ -28,6 +28,9 @@ func (h *Handler) moduleRoutes(r chi.Router) {
 		r.Post("/courses/{slug}/modules/{id}"+path, h.requireUser(h.withCourse(h.withModule(action))))
 	}
 	r.Get("/courses/{slug}/progress", h.requireUser(h.progressPage))
+	r.Get("/courses/{slug}/export", h.exportCourse)
+	r.Post("/courses/import", h.requireUser(h.importCourse))
+	r.Post("/courses/{slug}/copy", h.requireUser(h.withCourse(h.copyCourse)))
 }
 
 // moduleAction handles a form posted to a module by a signed-in user.
@@ -199,3 +202,5 @@ func (h *Handler) markDone(w http.ResponseWriter, r *http.Request, me courses.Us
 	}
 	http.Redirect(w, r, moduleURL(c, m, "progress"), http.StatusSeeOther)
 }
+
+func chiParam(r *http.Request, name string) string { return chi.URLParam(r, name) }

@@ -52,6 +52,9 @@ type modulePage struct {
 
 	DiffFrom, DiffTo int
 	Diff             []diffLine
+	// SelectFrom and SelectTo preselect the compare form: the diff shown,
+	// or the last change.
+	SelectFrom, SelectTo int
 
 	Form     moduleForm
 	Error    string
@@ -142,6 +145,10 @@ func (h *Handler) renderModule(w http.ResponseWriter, r *http.Request, c courses
 			return
 		}
 		p.DiffFrom, p.DiffTo, p.Diff = from, to, lineDiff(draftText(a.ModuleDraft), draftText(b.ModuleDraft))
+	}
+	p.SelectFrom, p.SelectTo = max(m.Revision-1, 1), m.Revision
+	if p.Diff != nil {
+		p.SelectFrom, p.SelectTo = p.DiffFrom, p.DiffTo
 	}
 	p.Body = template.HTML(store.Content().Markdown(p.Shown.Body))
 	if me := viewer(r); me != nil {

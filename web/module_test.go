@@ -135,6 +135,25 @@ func TestWebModules(t *testing.T) {
 		t.Fatalf("%d courses after a refused import, want %d", n, before)
 	}
 
+	// Reordering: a second module moved up comes first.
+	if r := b.post(ann, "/courses/go/modules", url.Values{"title": {"Basics"}, "body": {"Start here."}}); r.status != http.StatusSeeOther || r.location != "/courses/go#module-2" {
+		t.Fatalf("second module: %d %q", r.status, r.location)
+	}
+	basics := b.moduleID("Basics")
+	if r := b.post(ben, fmt.Sprintf("/courses/go/modules/%d/move", basics), url.Values{"direction": {"up"}}); r.status != http.StatusForbidden {
+		t.Fatalf("a learner reordering: %d", r.status)
+	}
+	if r := b.post(ann, fmt.Sprintf("/courses/go/modules/%d/move", basics), url.Values{"direction": {"up"}}); r.status != http.StatusSeeOther {
+		t.Fatalf("move up: %d\n%s", r.status, r.body)
+	}
+	course := b.get(b.client(), "/courses/go").body
+	if i, j := strings.Index(course, "1. Basics"), strings.Index(course, "2. Types"); i < 0 || j < 0 || i > j {
+		t.Fatalf("after moving Basics up the syllabus reads:\n%s", course)
+	}
+	if n := b.count(`SELECT count(*) FROM outbox_activities WHERE type = 'Update' AND body LIKE '%"position":1%' AND body LIKE '%Basics%'`); n != 1 {
+		t.Fatalf("%d Updates give Basics its new place, want 1", n)
+	}
+
 	// Retiring takes it off the syllabus; its page says so and no longer
 	// offers the editor.
 	if r := b.post(ann, page+"/retire", url.Values{}); r.status != http.StatusSeeOther {
@@ -142,5 +161,6 @@ func TestWebModules(t *testing.T) {
 	}
 	mustContain(t, b.get(ann, page), "Retired: ", "retired")
 	mustNotContain(t, b.get(ann, page), `id="module-edit"`)
-	mustContain(t, b.get(b.client(), "/courses/go"), "No modules yet.")
+	mustNotContain(t, b.get(b.client(), "/courses/go"), "Types</a>")
+	mustContain(t, b.get(b.client(), "/courses/go"), "1. Basics")
 }

@@ -179,3 +179,29 @@ func anyStrings(v any) []string {
 	}
 	return nil
 }
+
+// With authorized fetch, module documents and the syllabus need a signed
+// GET, like every other collection; browsers still get the pages.
+func TestModulesAuthorizedFetch(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	a := startInstance(t, testInstanceOptions{AuthorizedFetch: true})
+	a.createUser(t, "olga")
+	olga := a.user(t, "olga")
+	course, err := a.actions.CreateCourse(ctx, olga, courses.CourseDraft{Slug: "closed", Title: "Closed"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := a.actions.AddModule(ctx, olga, course, courses.ModuleDraft{Title: "One", Body: "Text"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{fmt.Sprintf("/courses/closed/modules/%d", m.ID), "/courses/closed/modules"} {
+		if status, body := a.get(t, path, "application/activity+json"); status != http.StatusUnauthorized {
+			t.Errorf("unsigned GET %s: %d %s, want 401", path, status, body)
+		}
+	}
+	if status, _ := a.get(t, fmt.Sprintf("/courses/closed/modules/%d", m.ID), "text/html"); status != http.StatusOK {
+		t.Errorf("the module page for a browser: %d", status)
+	}
+}

@@ -110,7 +110,7 @@ func (s *Store) EditModule(ctx context.Context, tx pgx.Tx, moduleID int64, autho
 
 // RestoreRevision makes the content of an earlier revision the module's
 // content again, as a new revision (nothing is rewritten). base is checked
-// as for EditModule.
+// as for EditModule. Restoring what is already the content changes nothing.
 func (s *Store) RestoreRevision(ctx context.Context, tx pgx.Tx, moduleID int64, author Author, number, base int) (Module, error) {
 	cur, err := s.lockModule(ctx, tx, moduleID, author, "restore module")
 	if err != nil {
@@ -122,6 +122,9 @@ func (s *Store) RestoreRevision(ctx context.Context, tx pgx.Tx, moduleID int64, 
 	old, err := s.Revision(ctx, tx, moduleID, number)
 	if err != nil {
 		return Module{}, err
+	}
+	if old.ModuleDraft.Equal(cur.ModuleDraft) {
+		return s.numbered(ctx, tx, cur) // already the current content
 	}
 	return s.saveRevision(ctx, tx, cur, old.ModuleDraft, cur.Position, false, author, base, fmt.Sprintf("restored revision %d", number))
 }

@@ -29,7 +29,7 @@ func (h *Handler) moduleRoutes(r chi.Router) {
 	}
 	r.Get("/courses/{slug}/progress", h.requireUser(h.progressPage))
 	r.Get("/courses/{slug}/export", h.exportCourse)
-	r.Post("/courses/import", h.requireUser(h.importCourse))
+	r.Post("/courses/new/import", h.requireUser(h.importCourse))
 	r.Post("/courses/{slug}/copy", h.requireUser(h.withCourse(h.copyCourse)))
 }
 

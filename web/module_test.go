@@ -108,7 +108,7 @@ func TestWebModules(t *testing.T) {
 		fw.Write(archive)
 		mw.WriteField("slug", slug)
 		mw.Close()
-		req, err := http.NewRequestWithContext(b.ctx, "POST", b.srv.URL+"/courses/import", &body)
+		req, err := http.NewRequestWithContext(b.ctx, "POST", b.srv.URL+"/courses/new/import", &body)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -31,4 +31,3 @@ func checkMarkup(what, markdown string) error {
 	}
 	return nil
 }
-

@@ -218,7 +218,9 @@ func TestModuleValidation(t *testing.T) {
 		{"BadMediaType", courses.ModuleDraft{Title: "x", Attachments: []courses.Attachment{{URL: "https://x.example/a.pdf", MediaType: "pdf"}}}, "attachments"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := inTx(t, b, func(tx pgx.Tx) (courses.Module, error) { return b.store.AddModule(b.ctx, tx, c.ID, authorOf(owner), tc.d) })
+			_, err := inTx(t, b, func(tx pgx.Tx) (courses.Module, error) {
+				return b.store.AddModule(b.ctx, tx, c.ID, authorOf(owner), tc.d)
+			})
 			var ve *courses.ValidationError
 			if !errors.As(err, &ve) || ve.Field != tc.field {
 				t.Fatalf("add %s: %v, want a validation error on %s", tc.name, err, tc.field)

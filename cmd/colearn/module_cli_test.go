@@ -11,8 +11,8 @@ import (
 	"encoding/json"
 	"io"
 	"os"
-	"regexp"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 

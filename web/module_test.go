@@ -135,6 +135,17 @@ func TestWebModules(t *testing.T) {
 		t.Fatalf("%d courses after a refused import, want %d", n, before)
 	}
 
+	// Make a copy: the course page's button, export and import in one.
+	if r := b.post(ben, "/courses/go/copy", url.Values{"slug": {"go-fork"}}); r.status != http.StatusSeeOther || r.location != "/courses/go-fork" {
+		t.Fatalf("copy: %d %q\n%s", r.status, r.location, r.body)
+	}
+	if n := b.count(`SELECT count(*) FROM courses WHERE slug = 'go-fork' AND origin_iri = $1`, b.urls.Course("go")); n != 1 {
+		t.Fatal("the copy does not credit its origin")
+	}
+	if r := b.post(ben, "/courses/go/copy", url.Values{"slug": {"go-fork"}}); r.status != http.StatusUnprocessableEntity {
+		t.Fatalf("copy under a taken handle: %d", r.status)
+	}
+
 	// Reordering: a second module moved up comes first.
 	if r := b.post(ann, "/courses/go/modules", url.Values{"title": {"Basics"}, "body": {"Start here."}}); r.status != http.StatusSeeOther || r.location != "/courses/go#module-2" {
 		t.Fatalf("second module: %d %q", r.status, r.location)

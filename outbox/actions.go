@@ -33,6 +33,9 @@ type Actions struct {
 	// Domains is told when a domain block changes, so that the change
 	// applies in this process at once (may be nil).
 	Domains *courses.DomainPolicy
+	// ModuleChangedFunc is told the slug of a course whose syllabus changed,
+	// so cached documents can be dropped (may be nil).
+	ModuleChangedFunc func(slug string)
 }
 
 func (a *Actions) urls() federation.URLs { return a.Sender.URLs }

@@ -60,10 +60,10 @@ func TestInboxRefusesDuplicateKeys(t *testing.T) {
 	b := setup(t)
 	m := b.mallory
 	tests := map[string]string{
-		"two ids": `{"@context":"https://www.w3.org/ns/activitystreams","id":"%[1]s/activities/d1","type":"Create","actor":"%[1]s","id":"https://victim.example/activities/1","object":{"id":"%[1]s/notes/d1","type":"Note","attributedTo":"%[1]s","content":"x"}}`,
-		"two actors": `{"id":"%[1]s/activities/d2","type":"Create","actor":"%[1]s","actor":"https://victim.example/users/v","object":"%[1]s/notes/d2"}`,
+		"two ids":                   `{"@context":"https://www.w3.org/ns/activitystreams","id":"%[1]s/activities/d1","type":"Create","actor":"%[1]s","id":"https://victim.example/activities/1","object":{"id":"%[1]s/notes/d1","type":"Note","attributedTo":"%[1]s","content":"x"}}`,
+		"two actors":                `{"id":"%[1]s/activities/d2","type":"Create","actor":"%[1]s","actor":"https://victim.example/users/v","object":"%[1]s/notes/d2"}`,
 		"two authors in the object": `{"id":"%[1]s/activities/d3","type":"Create","actor":"%[1]s","object":{"id":"%[1]s/notes/d3","type":"Note","attributedTo":"%[1]s","attributedTo":"https://victim.example/users/v","content":"x"}}`,
-		"escaped twin": `{"id":"%[1]s/activities/d4","type":"Follow","actor":"%[1]s","object":"x","\u006fbject":"y"}`,
+		"escaped twin":              `{"id":"%[1]s/activities/d4","type":"Follow","actor":"%[1]s","object":"x","\u006fbject":"y"}`,
 	}
 	for name, tmpl := range tests {
 		t.Run(name, func(t *testing.T) {

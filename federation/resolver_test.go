@@ -6,12 +6,14 @@ package federation_test
 import (
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/x509"
 	"errors"
 	"net/http"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/multiformats/go-multibase"
 
 	"github.com/colearn/colearn/federation"
 	"github.com/colearn/colearn/internal/peertest"
@@ -140,6 +142,23 @@ func TestResolveKeyForms(t *testing.T) {
 			if !k.Key.Equal(tc.key) {
 				t.Errorf("%s: another key was picked", tc.id)
 			}
+		}
+	})
+	t.Run("RSA Multikey in assertionMethod", func(t *testing.T) {
+		m := b.peer.NewActor("multi")
+		other := attackerKey(t)
+		enc, err := multibase.Encode(multibase.Base58BTC, append([]byte{0x85, 0x24}, x509.MarshalPKCS1PublicKey(&other.PublicKey)...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.Doc["assertionMethod"] = []any{map[string]any{"id": m.IRI + "#rsa-multikey", "type": "Multikey", "controller": m.IRI, "publicKeyMultibase": enc}}
+		b.peer.Publish(m)
+		k, err := b.r.ResolveKey(ctx, m.IRI+"#rsa-multikey", false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !k.Key.Equal(&other.PublicKey) || k.Owner != m.IRI {
+			t.Errorf("assertionMethod key resolved to %s's other key", k.Owner)
 		}
 	})
 	t.Run("key not listed", func(t *testing.T) {

@@ -72,7 +72,7 @@ func newInstance(ctx context.Context, cfg config, pool *pgxpool.Pool, log *slog.
 		DomainBlockedFunc: in.domains.HostBlocked, // nothing is fetched from blocked servers
 	})
 	in.resolver = federation.NewResolver(pool, in.client, in.urls, in.keys)
-	in.verifier = &federation.Verifier{Keys: in.resolver, Window: cfg.SignatureWindow, DomainBlockedFunc: in.domains.HostBlocked}
+	in.verifier = &federation.Verifier{Keys: in.resolver, Host: in.urls.Host, Window: cfg.SignatureWindow, DomainBlockedFunc: in.domains.HostBlocked}
 	ob, err := outbox.New(outbox.Config{
 		Pool: pool, Keys: in.keys, Client: in.client, Logger: log,
 		GoneFunc: func(ctx context.Context, inbox string) error {

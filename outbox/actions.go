@@ -12,6 +12,7 @@ import (
 
 	"github.com/colearn/colearn/courses"
 	"github.com/colearn/colearn/federation"
+	"github.com/colearn/colearn/federation/credential"
 )
 
 // ActorResolver finds remote actors, for actions aimed at other servers.
@@ -29,6 +30,9 @@ type Actions struct {
 	Keys     *federation.KeyStore
 	Sender   *Sender
 	Resolver ActorResolver
+	// Credentials signs Open Badges credentials (actions_badge.go).
+	Credentials *credential.Canonicalizer
+	statusLists statusListCache
 }
 
 func (a *Actions) urls() federation.URLs { return a.Sender.URLs }

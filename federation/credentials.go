@@ -23,6 +23,9 @@ type CredentialKeys struct {
 	URLs     URLs
 	Keys     *KeyStore
 	Resolver *Resolver
+	// LocalStatusFunc renders a status list of this instance without a
+	// request to itself; ok false means there is no such list.
+	LocalStatusFunc func(ctx context.Context, url string) (body []byte, ok bool, err error)
 }
 
 // ResolveMethod implements credential.KeyResolver.
@@ -61,6 +64,16 @@ func (k *CredentialKeys) localOwner(actor string) (string, bool) {
 
 // FetchStatusList implements credential.StatusFetcher.
 func (k *CredentialKeys) FetchStatusList(ctx context.Context, url string) ([]byte, error) {
+	if k.URLs.IsLocal(url) && k.LocalStatusFunc != nil {
+		body, ok, err := k.LocalStatusFunc(ctx, url)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, fmt.Errorf("no status list %s here", url)
+		}
+		return body, nil
+	}
 	if k.Resolver == nil {
 		return nil, fmt.Errorf("cannot fetch %s", url)
 	}
@@ -86,6 +99,39 @@ func (r *Resolver) Credential(ctx context.Context, url string) ([]byte, error) {
 	}
 	if head.ID != url {
 		return nil, fmt.Errorf("fetch %s: document has id %q", url, head.ID)
+	}
+	return body, nil
+}
+
+// CredentialFetcher resolves verification methods and status lists with
+// unsigned GETs through the SSRF-safe client, for verifying outside a
+// running instance (colearn badge verify). The same origin checks apply:
+// the controller document must carry the id it was fetched from.
+type CredentialFetcher struct {
+	Client *Client
+}
+
+// ResolveMethod implements credential.KeyResolver.
+func (f *CredentialFetcher) ResolveMethod(ctx context.Context, vmID string) (credential.VerificationMethod, error) {
+	controller := credential.ControllerURL(vmID)
+	doc, err := f.Client.Get(ctx, controller, AcceptActivity+", application/did+ld+json;q=0.8, application/json;q=0.5", nil)
+	if err != nil {
+		return credential.VerificationMethod{}, fmt.Errorf("%w: %v", credential.ErrKeyNotFound, err)
+	}
+	return credential.MethodFromController(doc, controller, vmID)
+}
+
+// FetchStatusList implements credential.StatusFetcher.
+func (f *CredentialFetcher) FetchStatusList(ctx context.Context, url string) ([]byte, error) {
+	body, err := f.Client.Get(ctx, url, AcceptCredential, nil)
+	if err != nil {
+		return nil, err
+	}
+	var head struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal(body, &head); err != nil || head.ID != url {
+		return nil, fmt.Errorf("status list fetched from %s has id %q", url, head.ID)
 	}
 	return body, nil
 }

@@ -22,13 +22,14 @@ type moduleView struct {
 // coursePage is everything the course page shows. The fields that only
 // members or moderators may see are left empty for everyone else.
 type coursePage struct {
-	Course      courses.Course
-	IRI, Handle string
-	Summary     template.HTML // rendered and sanitised by courses.Content
-	Modules     []moduleView
-	Thread      threadView
-	MemberCount int
-	Members     []courses.Member // moderators only
+	Course       courses.Course
+	IRI, Handle  string
+	Summary      template.HTML // rendered and sanitised by courses.Content
+	Modules      []moduleView
+	Achievements []achievementView
+	Thread       threadView
+	MemberCount  int
+	Members      []courses.Member // moderators only
 
 	Membership  *courses.Member // the viewer's, if any
 	CanPost     bool
@@ -95,6 +96,9 @@ func (h *Handler) loadCourse(r *http.Request, c courses.Course, p coursePage) (c
 	}
 	for _, m := range mods {
 		p.Modules = append(p.Modules, moduleView{Position: m.Position, Title: m.Title, Body: template.HTML(content.Markdown(m.Body))})
+	}
+	if p.Achievements, err = h.achievementViews(ctx, c); err != nil {
+		return p, err
 	}
 	if p.MemberCount, err = store.MemberCount(ctx, q, c.ID); err != nil {
 		return p, err

@@ -5,6 +5,8 @@
 //	colearn migrate            apply database migrations and exit
 //	colearn user create        create an account (password on stdin)
 //	colearn course create      create a course
+//	colearn achievement        define and list a course's badges
+//	colearn badge              award, revoke and verify badges
 //	colearn healthcheck        probe a running instance's /healthz
 //	colearn version            print the version
 package main
@@ -35,6 +37,10 @@ Usage:
                                              read from stdin (or prompted for)
   colearn course create --owner USERNAME --slug SLUG --title TITLE [flags]
                                              create a course (a fediverse group)
+  colearn achievement create|list --course SLUG [flags]
+                                             define or list a course's badges
+  colearn badge award|revoke|complete|verify [flags]
+                                             issue, revoke and verify Open Badges
   colearn healthcheck                        exit 0 if the local instance is healthy
   colearn version                            print the version
 
@@ -73,6 +79,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return userCommand(ctx, args[1:], stdin, stdout, stderr)
 	case "course":
 		return courseCommand(ctx, args[1:], stdout, stderr)
+	case "achievement":
+		return achievementCommand(ctx, args[1:], stdout, stderr)
+	case "badge":
+		return badgeCommand(ctx, args[1:], stdin, stdout, stderr)
 	case "healthcheck":
 		return healthcheckCommand(ctx, args[1:], stderr)
 	case "version", "--version":

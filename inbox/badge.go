@@ -46,7 +46,7 @@ func (p *Processor) badgeOffer(ctx context.Context, tx pgx.Tx, in *Incoming) err
 	}
 	report := p.Badges.Verify(ctx, raw)
 	if f := report.Failed(); f != nil {
-		if f.Name == credential.CheckKey || f.Name == credential.CheckStatus {
+		if f.Unavailable {
 			// The issuer's server may be down: try again later.
 			return fmt.Errorf("credential %s: %s: %s", head.ID, f.Name, f.Detail)
 		}

@@ -6,6 +6,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/colearn/colearn/courses"
+	"github.com/colearn/colearn/federation"
 	"github.com/colearn/colearn/federation/credential"
 )
 
@@ -192,3 +194,95 @@ func TestBadgesAcrossThreeInstances(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// deliverAs posts activity to inbox signed with owner's RSA key on ti, as
+// that actor's server would, and waits until the receiver has applied it;
+// it returns the error the receiver recorded.
+func deliverAs(t *testing.T, from *testInstance, owner, actorIRI string, to *testInstance, activity map[string]any) string {
+	t.Helper()
+	kp, err := from.keys.Get(t.Context(), owner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := json.Marshal(activity)
+	if err := from.client.Post(t.Context(), "http://"+to.addr+"/inbox", body, &federation.Signer{KeyID: federation.MainKey(actorIRI), Key: kp.RSA}); err != nil {
+		t.Fatalf("deliver %s: %v", activity["id"], err)
+	}
+	var applyErr string
+	eventually(t, "the receiver to apply "+activity["id"].(string), 20*time.Second, func() (bool, error) {
+		var done bool
+		err := to.pool.QueryRow(t.Context(), `SELECT processed_at IS NOT NULL, coalesce(error, '') FROM inbox_activities WHERE activity_id = $1`,
+			activity["id"]).Scan(&done, &applyErr)
+		if err == nil && !done {
+			err = errors.New("not applied yet: " + applyErr)
+		}
+		return err == nil && done, err
+	})
+	return applyErr
+}
+
+// A receiving instance keeps only credentials that verify and that their
+// issuer delivered.
+func TestBadgeOfferRefusals(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	a := startInstance(t, testInstanceOptions{})
+	b := startInstance(t, testInstanceOptions{})
+	a.createUser(t, "olga")
+	b.createUser(t, "bob")
+	olga, bob := a.user(t, "olga"), b.user(t, "bob")
+	course, _ := a.actions.CreateCourse(ctx, olga, courses.CourseDraft{Slug: "intro-go", Title: "Intro to Go"})
+	courseIRI := a.urls.Course(course.Slug)
+	if _, err := b.actions.JoinRemote(ctx, bob, "@intro-go@"+a.addr); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "bob enrolled", 15*time.Second, func() (bool, error) {
+		return b.enrollmentState(ctx, "bob", courseIRI) == courses.StateAccepted, nil
+	})
+	ach, err := a.actions.CreateAchievement(ctx, olga, course, courses.AchievementDraft{Name: "Go basics", Description: "d", Criteria: "c"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	aw, err := a.actions.AwardBadge(ctx, olga, course, ach, b.handle("bob"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the genuine credential kept", 20*time.Second, func() (bool, error) { return len(b.backpack(t, "bob")) == 1, nil })
+
+	var genuine map[string]any
+	json.Unmarshal(aw.Credential, &genuine)
+	offer := func(actor string, cred map[string]any) map[string]any {
+		return map[string]any{
+			"@context": "https://www.w3.org/ns/activitystreams", "id": actor + "#offer-" + federation.NewID(), "type": "Offer",
+			"actor": actor, "object": cred, "target": b.urls.User("bob"), "to": []any{b.urls.User("bob")},
+		}
+	}
+	// Tampered by the issuer's own server after signing (a new id, a better name).
+	tampered := map[string]any{}
+	json.Unmarshal(aw.Credential, &tampered)
+	tampered["id"] = a.actions.CredentialIRI("forged")
+	tampered["name"] = "Go expert"
+	if e := deliverAs(t, a, "intro-go", courseIRI, b, offer(courseIRI, tampered)); !strings.Contains(e, "does not verify") {
+		t.Fatalf("tampered credential: receiver recorded %q", e)
+	}
+	// Re-signed by someone else on the issuer's server (olga's own key).
+	delete(genuine, "proof")
+	genuine["id"] = a.actions.CredentialIRI("resigned")
+	kp, _ := a.keys.Get(ctx, "olga")
+	resigned, err := a.badges.Canon.AddProof(genuine, kp.Ed25519, credential.ProofOptions{VerificationMethod: federation.AssertionKey(a.urls.User("olga")), Created: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := deliverAs(t, a, "olga", a.urls.User("olga"), b, offer(a.urls.User("olga"), resigned)); !strings.Contains(e, "not by the issuer") {
+		t.Fatalf("credential signed by another key: receiver recorded %q", e)
+	}
+	// The genuine credential delivered by another actor than its issuer.
+	var again map[string]any
+	json.Unmarshal(aw.Credential, &again)
+	if e := deliverAs(t, a, "olga", a.urls.User("olga"), b, offer(a.urls.User("olga"), again)); !strings.Contains(e, "delivered by") {
+		t.Fatalf("credential delivered by another actor: receiver recorded %q", e)
+	}
+	if items := b.backpack(t, "bob"); len(items) != 1 || items[0].CredentialID != a.actions.CredentialIRI(aw.PublicID) || items[0].Name != "Go basics" {
+		t.Fatalf("backpack after refusals: %+v", items)
+	}
+}

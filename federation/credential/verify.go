@@ -39,6 +39,9 @@ type Check struct {
 	OK      bool   `json:"ok"`
 	Skipped bool   `json:"skipped,omitempty"`
 	Detail  string `json:"detail"`
+	// Unavailable means the check failed because a document (the key, the
+	// status list) could not be fetched: it may pass later.
+	Unavailable bool `json:"unavailable,omitempty"`
 }
 
 // Report is the result of verifying a credential: Valid only when every
@@ -143,6 +146,7 @@ func (v *Verifier) Verify(ctx context.Context, data []byte) Report {
 		return skip(CheckProof, CheckValidity, CheckStatus)
 	}
 	vm, err := v.method(ctx, proof.VerificationMethod)
+	keyUnavailable := err != nil
 	if err == nil && vm.Controller != cred.issuer {
 		err = fmt.Errorf("key %s is controlled by %s, not by the issuer %s", vm.ID, vm.Controller, cred.issuer)
 	}
@@ -150,6 +154,7 @@ func (v *Verifier) Verify(ctx context.Context, data []byte) Report {
 		err = fmt.Errorf("proof purpose is %q, not %s", proof.ProofPurpose, PurposeAssertion)
 	}
 	if !add(CheckKey, err, "Ed25519 key "+proof.VerificationMethod+" of the issuer") {
+		r.Checks[len(r.Checks)-1].Unavailable = keyUnavailable
 		return skip(CheckProof, CheckValidity, CheckStatus)
 	}
 	err = v.Canon.CheckSignature(unsecured, proof, vm.Key)
@@ -169,6 +174,8 @@ func (v *Verifier) Verify(ctx context.Context, data []byte) Report {
 	}
 	add(CheckValidity, err, detail)
 	revoked, err := v.status(ctx, cred)
+	var unavailable *fetchError
+	statusUnavailable := errors.As(err, &unavailable)
 	r.Revoked = revoked
 	if err == nil && revoked {
 		err = errors.New("revoked by the issuer")
@@ -178,6 +185,7 @@ func (v *Verifier) Verify(ctx context.Context, data []byte) Report {
 		detail = "no credentialStatus: the issuer cannot revoke it"
 	}
 	add(CheckStatus, err, detail)
+	r.Checks[len(r.Checks)-1].Unavailable = statusUnavailable
 	r.Valid = r.Failed() == nil
 	return r
 }
@@ -223,7 +231,7 @@ func (v *Verifier) status(ctx context.Context, cred parsedCredential) (bool, err
 	}
 	body, err := v.Status.FetchStatusList(ctx, listURL)
 	if err != nil {
-		return false, fmt.Errorf("status list %s: %w", listURL, err)
+		return false, &fetchError{fmt.Errorf("status list %s: %w", listURL, err)}
 	}
 	list, err := v.verifiedList(ctx, listURL, body)
 	if err != nil {
@@ -270,6 +278,12 @@ func (v *Verifier) verifiedList(ctx context.Context, listURL string, body []byte
 	v.Lists.put(listURL, body, l)
 	return l, nil
 }
+
+// fetchError marks a failure to fetch a document.
+type fetchError struct{ err error }
+
+func (e *fetchError) Error() string { return e.err.Error() }
+func (e *fetchError) Unwrap() error { return e.err }
 
 // parsedCredential is what Verify reads from a credential.
 type parsedCredential struct {

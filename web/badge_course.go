@@ -81,6 +81,7 @@ func (h *Handler) renderBadges(w http.ResponseWriter, r *http.Request, c courses
 		h.serverError(w, r, fmt.Errorf("badges of %s: %w", c.Slug, err))
 		return
 	}
+	allowRemoteImages(w)
 	h.render(w, r, status, "badges", "Badges of "+c.Title, p)
 }
 

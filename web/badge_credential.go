@@ -67,6 +67,7 @@ func (h *Handler) showCredential(w http.ResponseWriter, r *http.Request, body []
 	if json.Unmarshal(body, &v) == nil {
 		pretty, _ = json.MarshalIndent(v, "", "  ")
 	}
+	allowRemoteImages(w)
 	title := report.Achievement
 	if title == "" {
 		title = "Credential"
@@ -103,6 +104,7 @@ func (h *Handler) achievement(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, v := range views {
 		if v.ID == a.ID {
+			allowRemoteImages(w)
 			h.render(w, r, http.StatusOK, "achievement", a.Name, struct {
 				Course      courses.Course
 				Achievement achievementView

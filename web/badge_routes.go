@@ -68,3 +68,9 @@ func writeJSONValue(w http.ResponseWriter, status int, v any) {
 	body, _ := json.MarshalIndent(v, "", "  ")
 	writeJSONBody(w, status, "application/json", append(body, '\n'))
 }
+
+// allowRemoteImages widens the pages' Content-Security-Policy for a badge
+// page: a badge's image lives wherever its issuer put it.
+func allowRemoteImages(w http.ResponseWriter) {
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self' https: data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+}

@@ -242,3 +242,33 @@ func TestKeyOfAnotherControllerIsRefused(t *testing.T) {
 		t.Fatalf("%+v", r.Checks)
 	}
 }
+
+// A did:key issuer resolves offline: no resolver, no network.
+func TestDIDKeyIssuerVerifiesOffline(t *testing.T) {
+	t.Parallel()
+	canon := newCanon(t)
+	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
+	did, vm := credential.DIDKey(pub)
+	b := credential.Badge{
+		ID: "urn:uuid:6f1c1b7e-0d9a-4c55-9b7a-3c2f1f0e9a11", Issuer: credential.Profile{ID: did, Name: "Offline issuer"},
+		ValidFrom: time.Now().Add(-time.Minute), Subject: "did:example:learner",
+		Achievement: credential.Achievement{ID: "urn:uuid:0e6a", Name: "Offline", Description: "d", Criteria: "c"},
+	}
+	signed, err := canon.AddProof(b.Document(), priv, credential.ProofOptions{VerificationMethod: vm, Created: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := json.Marshal(signed)
+	v := &credential.Verifier{Canon: canon}
+	if r := v.Verify(context.Background(), body); !r.Valid {
+		t.Fatalf("%+v", r.Checks)
+	}
+	// A did:key whose fragment names another key is refused.
+	other, _, _ := ed25519.GenerateKey(rand.Reader)
+	_, otherVM := credential.DIDKey(other)
+	signed["proof"].(map[string]any)["verificationMethod"] = did + "#" + otherVM[len("did:key:"):len("did:key:")+48]
+	body, _ = json.Marshal(signed)
+	if r := v.Verify(context.Background(), body); r.Valid || r.Failed().Name != credential.CheckKey {
+		t.Fatalf("%+v", r.Checks)
+	}
+}

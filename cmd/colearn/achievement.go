@@ -11,7 +11,8 @@ import (
 	"github.com/colearn/colearn/courses"
 )
 
-const achievementSynopsis = `achievement create --course SLUG --name NAME --description TEXT --criteria TEXT [--image URL] [flags]
+const achievementSynopsis = `achievement create --course SLUG --name NAME --description TEXT --criteria TEXT [--image URL]
+               [--tags a,b] [--alignment NAME=URL]... [--peer-reviews N] [--on-completion] [--by USER]
        colearn achievement list --course SLUG
 
 create defines an Open Badges achievement of a local course and prints its
@@ -72,6 +73,7 @@ func achievementCommand(ctx context.Context, args []string, stdout, stderr io.Wr
 		return errors.New("unknown achievement command")
 	}
 	var slug, by, tags string
+	var aligns keyFiles // repeatable NAME=URL
 	var d courses.AchievementDraft
 	in, _, closeFn, err := adminInstance(ctx, "achievement "+args[0], achievementSynopsis, args[1:], stderr, func(fs *flag.FlagSet) {
 		fs.StringVar(&slug, "course", "", "the course's slug")
@@ -84,6 +86,7 @@ func achievementCommand(ctx context.Context, args []string, stdout, stderr io.Wr
 			fs.StringVar(&tags, "tags", "", "comma-separated tags")
 			fs.IntVar(&d.PeerReviews, "peer-reviews", 0, "approving peer reviews that award a request (0: facilitators decide)")
 			fs.BoolVar(&d.OnCompletion, "on-completion", false, "award it when a learner's completion is approved")
+			fs.Var(&aligns, "alignment", "NAME=URL of a competency or standard it aligns with; repeatable")
 		}
 	})
 	if err != nil {
@@ -108,6 +111,13 @@ func achievementCommand(ctx context.Context, args []string, stdout, stderr io.Wr
 		return nil
 	}
 	d.Tags = strings.Split(tags, ",")
+	for _, al := range aligns {
+		name, url, ok := strings.Cut(al, "=")
+		if !ok {
+			return fmt.Errorf("--alignment %q: use NAME=URL", al)
+		}
+		d.Alignments = append(d.Alignments, courses.Alignment{TargetName: strings.TrimSpace(name), TargetURL: strings.TrimSpace(url)})
+	}
 	a, err := in.actions.CreateAchievement(ctx, u, c, d)
 	if err != nil {
 		return fmt.Errorf("create achievement: %w", err)

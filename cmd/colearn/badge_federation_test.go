@@ -85,7 +85,7 @@ func TestBadgesAcrossThreeInstances(t *testing.T) {
 		}
 		return strings.TrimSpace(out)
 	}
-	achURL := cli("achievement", "create", "--course", "intro-go", "--name", "Go basics",
+	achURL := cli("achievement", "create", "--course", "intro-go", "--name", "Go basics", "--tags", "go,beginner", "--alignment", "Programming=https://framework.example/prog",
 		"--description", "Writes small Go programs.", "--criteria", "Finished **every** exercise.", "--image", "http://"+a.addr+"/static/badge.png")
 	if !strings.HasPrefix(achURL, courseIRI+"/achievements/") {
 		t.Fatalf("achievement URL %q", achURL)
@@ -95,7 +95,7 @@ func TestBadgesAcrossThreeInstances(t *testing.T) {
 	}
 	// The Achievement dereferences as Open Badges JSON and appears on the course page.
 	status, body := a.get(t, strings.TrimPrefix(achURL, "http://"+a.addr), "application/ld+json")
-	if status != 200 || !strings.Contains(string(body), `"Achievement"`) || !strings.Contains(string(body), `"Go basics"`) {
+	if status != 200 || !strings.Contains(string(body), `"Achievement"`) || !strings.Contains(string(body), `"Go basics"`) || !strings.Contains(string(body), `"targetUrl":"https://framework.example/prog"`) || !strings.Contains(string(body), `"beginner"`) {
 		t.Fatalf("GET achievement: %d %s", status, body)
 	}
 	if _, page := a.get(t, "/courses/intro-go", "text/html"); !strings.Contains(string(page), achURL) {

@@ -86,4 +86,3 @@ func (a *Actions) StatusList(ctx context.Context, c courses.Course) ([]byte, err
 	a.statusLists.put(c.ID, signedList{revoked: len(revoked), body: body})
 	return body, nil
 }
-

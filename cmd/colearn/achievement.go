@@ -125,4 +125,3 @@ func achievementCommand(ctx context.Context, args []string, stdout, stderr io.Wr
 	fmt.Fprintln(stdout, in.actions.AchievementIRI(c, a))
 	return nil
 }
-

@@ -107,4 +107,8 @@ func TestDigitalBazaarVerifiesColearnCredentials(t *testing.T) {
 	if r := dbVerify(t, cred, docs()); r.Verified || r.StatusError != "revoked" {
 		t.Fatalf("after revocation: %+v", r)
 	}
+	// The local learner's backpack shows it revoked too.
+	if items := a.backpack(t, "lena"); len(items) != 1 || items[0].RevokedAt == nil {
+		t.Fatalf("lena's backpack after revocation: %+v", items)
+	}
 }

@@ -10,17 +10,22 @@ import (
 
 // Course completion.
 //
-// A course is complete for a learner when a facilitator (the owner or a
-// moderator) approves it. This is the one completion rule until courses
-// track module progress; then CompletionReady is the hook: make it also
-// require every module done, and call outbox.Actions.CompleteCourse when
-// the last module is marked done (the facilitator's approval can stay
-// required, or be dropped for self-paced courses). Achievements marked
-// OnCompletion are awarded when a completion is recorded.
+// A course is complete for a learner who marked every live module done
+// (module progress, progress.go) and whose completion a facilitator (the
+// owner or a moderator) approved. Achievements marked OnCompletion are
+// awarded when a completion is recorded (outbox.Actions.CompleteCourse).
+// CompletionReady is the rule's one place: a self-paced course that needs
+// no approval would call CompleteCourse when the last module is marked
+// done.
+
+// ErrNotReady means the learner has not met the course's completion rule:
+// not an accepted member, or modules left to do.
+var ErrNotReady = errors.New("has not finished the course: every module must be marked done")
 
 // CompletionReady reports whether learner meets the course's completion
-// rule apart from the facilitator's approval. Today every accepted member
-// does: there is no module progress to require yet.
+// rule apart from the facilitator's approval: an accepted member who has
+// marked every live module done (a course without modules asks only for
+// the approval).
 func (s *Store) CompletionReady(ctx context.Context, q Querier, c Course, learner string) (bool, error) {
 	m, err := s.MemberOf(ctx, q, c.ID, learner)
 	if errors.Is(err, ErrNotFound) {
@@ -29,12 +34,19 @@ func (s *Store) CompletionReady(ctx context.Context, q Querier, c Course, learne
 	if err != nil {
 		return false, err
 	}
-	return m.State == StateAccepted, nil
+	if m.State != StateAccepted {
+		return false, nil
+	}
+	p, err := s.ProgressOf(ctx, q, c.ID, learner)
+	if err != nil {
+		return false, err
+	}
+	return p.Done == p.Total, nil
 }
 
 // ApproveCompletion records that by, a facilitator (ErrForbidden
 // otherwise), approved learner's completion of c; the learner must meet
-// CompletionReady (ErrNotMember otherwise). fresh is false when it was
+// CompletionReady (ErrNotReady otherwise). fresh is false when it was
 // recorded before.
 func (s *Store) ApproveCompletion(ctx context.Context, tx pgx.Tx, c Course, learner, by string) (fresh bool, err error) {
 	if ok, err := canModerate(ctx, tx, c.ID, by); err != nil || !ok {
@@ -45,7 +57,7 @@ func (s *Store) ApproveCompletion(ctx context.Context, tx pgx.Tx, c Course, lear
 		return false, err
 	}
 	if !ready {
-		return false, fmt.Errorf("completion of %s by %s: %w", c.Slug, learner, ErrNotMember)
+		return false, fmt.Errorf("completion of %s by %s: %w", c.Slug, learner, ErrNotReady)
 	}
 	tag, err := tx.Exec(ctx, `INSERT INTO course_completions (course_id, learner_iri, approved_by) VALUES ($1, $2, $3)
 		ON CONFLICT DO NOTHING`, c.ID, learner, by)

@@ -33,6 +33,9 @@ type Actions struct {
 	// Credentials signs Open Badges credentials (actions_badge.go).
 	Credentials *credential.Canonicalizer
 	statusLists statusListCache
+	// ModuleChangedFunc is told the slug of a course whose syllabus changed,
+	// so cached documents can be dropped (may be nil).
+	ModuleChangedFunc func(slug string)
 }
 
 func (a *Actions) urls() federation.URLs { return a.Sender.URLs }

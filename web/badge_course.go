@@ -165,6 +165,8 @@ func badgeError(err error) (int, string, bool) {
 		return http.StatusUnprocessableEntity, "That learner already holds this badge.", true
 	case errors.Is(err, outbox.ErrNoRecipient):
 		return http.StatusUnprocessableEntity, "No such learner: give a username, a @name@host handle or an actor URL.", true
+	case errors.Is(err, courses.ErrNotReady):
+		return http.StatusUnprocessableEntity, "That learner has not finished the course yet: every module must be marked done.", true
 	case errors.Is(err, courses.ErrDecided):
 		return http.StatusUnprocessableEntity, "That request was already decided.", true
 	}

@@ -15,7 +15,7 @@ import (
 	"github.com/colearn/colearn/courses"
 )
 
-type fedifyReceived struct {
+type badgeFedifyReceived struct {
 	Type          string         `json:"type"`
 	ID            string         `json:"id"`
 	Actor         string         `json:"actor"`
@@ -24,11 +24,11 @@ type fedifyReceived struct {
 	JSON          map[string]any `json:"json"`
 }
 
-func (p *fedifyPeer) waitNote(t *testing.T, what string, match func(fedifyReceived) bool) fedifyReceived {
+func (p *fedifyPeer) waitNote(t *testing.T, what string, match func(badgeFedifyReceived) bool) badgeFedifyReceived {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		var got []fedifyReceived
+		var got []badgeFedifyReceived
 		p.mustCall(t, http.MethodGet, "/control/received", nil, &got)
 		for _, a := range got {
 			if match(a) {
@@ -78,7 +78,7 @@ func TestFedifyLearnerReceivesBadgeNote(t *testing.T) {
 		t.Fatal("a Fedify actor was taken for a colearn instance")
 	}
 	page := c.actions.CredentialIRI(aw.PublicID)
-	got := peer.waitNote(t, "the badge Note", func(a fedifyReceived) bool {
+	got := peer.waitNote(t, "the badge Note", func(a badgeFedifyReceived) bool {
 		return a.Type == "Create" && a.Actor == courseIRI && a.ObjectType == "Note" && strings.Contains(a.ObjectContent, "Federation basics")
 	})
 	if !strings.Contains(got.ObjectContent, page) || !strings.Contains(got.ObjectContent, fediIRI) {
@@ -101,7 +101,7 @@ func TestFedifyLearnerReceivesBadgeNote(t *testing.T) {
 	if _, err := c.actions.RevokeBadge(ctx, alice, aw.PublicID); err != nil {
 		t.Fatal(err)
 	}
-	peer.waitNote(t, "the revocation Note", func(a fedifyReceived) bool {
+	peer.waitNote(t, "the revocation Note", func(a badgeFedifyReceived) bool {
 		return a.Type == "Create" && a.ObjectType == "Note" && strings.Contains(a.ObjectContent, "revoked")
 	})
 }

@@ -129,8 +129,22 @@ func TestBadgeRequestsReviewsAndCompletion(t *testing.T) {
 	if held(lena, "Finisher") != 0 {
 		t.Fatal("refused completion awarded a badge")
 	}
-	if _, err := a.actions.CompleteCourse(ctx, olga, course, "omar"); !errors.Is(err, courses.ErrNotMember) {
+	if _, err := a.actions.CompleteCourse(ctx, olga, course, "omar"); !errors.Is(err, courses.ErrNotReady) {
 		t.Fatalf("completion of a non-member: %v", err)
+	}
+	// With a module in the syllabus, completion waits until it is done.
+	mod, err := a.actions.AddModule(ctx, olga, course, courses.ModuleDraft{Title: "Types", Body: "All about types."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.actions.CompleteCourse(ctx, olga, course, "lena"); !errors.Is(err, courses.ErrNotReady) {
+		t.Fatalf("completion with a module left: %v", err)
+	}
+	if held(lena, "Finisher") != 0 {
+		t.Fatal("a completion badge before the modules were done")
+	}
+	if err := a.actions.MarkDone(ctx, lena, course, mod.ID, true); err != nil {
+		t.Fatal(err)
 	}
 	awards, err := a.actions.CompleteCourse(ctx, olga, course, "lena")
 	if err != nil || len(awards) != 1 || awards[0].AchievementID != onCompletion.ID {

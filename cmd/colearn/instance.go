@@ -88,6 +88,9 @@ func newInstance(ctx context.Context, cfg config, pool *pgxpool.Pool, log *slog.
 	}
 	in.actions = &outbox.Actions{Pool: pool, Courses: in.courses, Keys: in.keys, Sender: in.sender, Resolver: in.resolver,
 		Credentials: in.badges.Canon}
+	// CACHE-INVALIDATION CALL SITE: a syllabus change drops the course's
+	// cached documents (switch to the cache work's entry point when it lands).
+	in.actions.ModuleChangedFunc = in.docs.Forget
 	in.processor = &inbox.Processor{
 		Pool: pool, Courses: in.courses, Fetcher: in.resolver, Sender: in.sender, URLs: in.urls, Logger: log,
 		Badges: in.badges,
@@ -140,6 +143,7 @@ func (in *instance) routes() http.Handler {
 	}
 	fed.CoursePageFunc = in.web.CoursePage
 	fed.Routes(r)
+	fed.ModuleRoutes(r, in.web.SyllabusPage, in.web.ModulePage)
 	ib := &inbox.Handler{
 		Pool: in.pool, Verifier: in.verifier, Recipients: in.courses, URLs: in.urls, Logger: in.log,
 		SignatureFailureFunc: in.metrics.signatureFailed, AcceptedFunc: in.metrics.activityAccepted,

@@ -5,6 +5,9 @@
 //	colearn migrate            apply database migrations and exit
 //	colearn user create        create an account (password on stdin)
 //	colearn course create      create a course
+//	colearn course export      write a course archive
+//	colearn course import      create a course from an archive
+//	colearn module             list, show, add and edit modules
 //	colearn achievement        define and list a course's badges
 //	colearn badge              award, revoke and verify badges
 //	colearn healthcheck        probe a running instance's /healthz
@@ -37,6 +40,11 @@ Usage:
                                              read from stdin (or prompted for)
   colearn course create --owner USERNAME --slug SLUG --title TITLE [flags]
                                              create a course (a fediverse group)
+  colearn course export SLUG                 write the course as one archive to stdout
+  colearn course import --owner USERNAME FILE
+                                             create a course from an archive
+  colearn module list|show|add|edit --course SLUG [flags]
+                                             work on a course's syllabus
   colearn achievement create|list --course SLUG [flags]
                                              define or list a course's badges
   colearn badge award|revoke|complete|verify [flags]
@@ -79,6 +87,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return userCommand(ctx, args[1:], stdin, stdout, stderr)
 	case "course":
 		return courseCommand(ctx, args[1:], stdout, stderr)
+	case "module":
+		return moduleCommand(ctx, args[1:], stdout, stderr)
 	case "achievement":
 		return achievementCommand(ctx, args[1:], stdout, stderr)
 	case "badge":

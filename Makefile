@@ -1,5 +1,6 @@
 # The README's commands. `make test` is the whole test suite: it installs
-# the Fedify interop peer's Node packages (npm ci, from package-lock.json)
+# the Node packages of the Fedify interop peer and of the Digital Bazaar
+# credential verifier (npm ci, from their package-lock.json)
 # and runs every Go test; the tests start their own PostgreSQL.
 
 .PHONY: run test bench build
@@ -7,12 +8,16 @@
 run:
 	go run ./cmd/colearn serve --dev
 
-test: interop/fedify/node_modules
+test: interop/fedify/node_modules interop/vc/node_modules
 	go test ./...
 
 interop/fedify/node_modules: interop/fedify/package-lock.json
 	npm ci --prefix interop/fedify --no-audit --no-fund
 	touch interop/fedify/node_modules
+
+interop/vc/node_modules: interop/vc/package-lock.json
+	npm ci --prefix interop/vc --no-audit --no-fund
+	touch interop/vc/node_modules
 
 build:
 	go build -o colearn ./cmd/colearn
@@ -23,3 +28,4 @@ bench:
 	go test -run='^$$' -bench=GET -benchtime=100000x ./cmd/colearn/
 	go test -run='^$$' -bench=PostStampede -benchtime=5x ./cmd/colearn/
 	go test -run='^$$' -bench=Fanout ./outbox/
+	go test -run='^$$' -bench=Credentials -benchtime=2000x ./federation/credential/

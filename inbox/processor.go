@@ -14,6 +14,7 @@ import (
 
 	"github.com/colearn/colearn/courses"
 	"github.com/colearn/colearn/federation"
+	"github.com/colearn/colearn/federation/credential"
 	"github.com/colearn/colearn/outbox"
 )
 
@@ -38,6 +39,8 @@ type Processor struct {
 	Sender *outbox.Sender
 	URLs   federation.URLs
 	Logger *slog.Logger
+	// Badges verifies credentials delivered to local users (badge.go).
+	Badges *credential.Verifier
 	// PollInterval is how often the queue is checked without a wake-up
 	// (default 1 s); other processes' inboxes only wake it this way.
 	PollInterval time.Duration
@@ -207,6 +210,10 @@ func (p *Processor) apply(ctx context.Context, tx pgx.Tx, in *Incoming) error {
 		return p.announce(ctx, tx, in)
 	case "Flag":
 		return p.flag(ctx, tx, in)
+	case "Offer":
+		return p.badgeOffer(ctx, tx, in)
+	case "Remove":
+		return p.badgeRemove(ctx, tx, in)
 	case "Like":
 		return nil // acknowledged; colearn keeps no likes yet
 	default:

@@ -13,6 +13,7 @@ import (
 
 	"github.com/colearn/colearn/courses"
 	"github.com/colearn/colearn/federation"
+	"github.com/colearn/colearn/federation/credential"
 )
 
 // ActorResolver finds remote actors, for actions aimed at other servers.
@@ -33,6 +34,9 @@ type Actions struct {
 	// Domains is told when a domain block changes, so that the change
 	// applies in this process at once (may be nil).
 	Domains *courses.DomainPolicy
+	// Credentials signs Open Badges credentials (actions_badge.go).
+	Credentials *credential.Canonicalizer
+	statusLists statusListCache
 	// ModuleChangedFunc is told the slug of a course whose syllabus changed,
 	// so cached documents can be dropped (may be nil).
 	ModuleChangedFunc func(slug string)

@@ -16,13 +16,14 @@ const postLimit = 1000
 // coursePage is everything the course page shows. The fields that only
 // members or moderators may see are left empty for everyone else.
 type coursePage struct {
-	Course      courses.Course
-	IRI, Handle string
-	Summary     template.HTML // rendered and sanitised by courses.Content
-	Syllabus    syllabusView
-	Thread      threadView
-	MemberCount int
-	Members     []courses.Member // moderators only
+	Course       courses.Course
+	IRI, Handle  string
+	Summary      template.HTML // rendered and sanitised by courses.Content
+	Syllabus     syllabusView
+	Achievements []achievementView
+	Thread       threadView
+	MemberCount  int
+	Members      []courses.Member // moderators only
 
 	Membership  *courses.Member // the viewer's, if any
 	CanPost     bool
@@ -84,6 +85,9 @@ func (h *Handler) loadCourse(r *http.Request, c courses.Course, p coursePage) (c
 		p.Edit.Version = c.Version
 	}
 	var err error
+	if p.Achievements, err = h.achievementViews(ctx, c); err != nil {
+		return p, err
+	}
 	if p.MemberCount, err = store.MemberCount(ctx, q, c.ID); err != nil {
 		return p, err
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/colearn/colearn/courses"
 	"github.com/colearn/colearn/federation"
+	"github.com/colearn/colearn/federation/credential"
 	"github.com/colearn/colearn/outbox"
 )
 
@@ -42,6 +43,8 @@ type Config struct {
 	// ProfileChangedFunc is told when a user edits their profile, so that
 	// cached actor documents can be dropped (may be nil).
 	ProfileChangedFunc func(username string)
+	// Verifier checks credentials on the badge pages (badge_*.go).
+	Verifier *credential.Verifier
 }
 
 // Handler serves the HTML pages. Create it with New and stop it with Close.
@@ -124,6 +127,8 @@ func (h *Handler) Routes(r chi.Router) {
 			h.courseRoutes(r)
 			h.remoteRoutes(r)
 			h.moderationRoutes(r)
+			h.badgeRoutes(r)
 		})
+		h.BadgeAPIRoutes(r)
 	})
 }

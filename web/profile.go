@@ -15,6 +15,8 @@ type profileData struct {
 	Summary template.HTML
 	// Own is set when the viewer is this user.
 	Own bool
+	// Badges is the user's backpack (badge_backpack.go).
+	Badges []backpackView
 }
 
 // ProfileHTML writes the HTML profile page of the local user username, or a
@@ -43,10 +45,16 @@ func (h *Handler) profile(w http.ResponseWriter, r *http.Request, username strin
 			title = u.Username
 		}
 		me := viewer(r)
+		badges, err := h.backpack(r.Context(), u)
+		if err != nil {
+			h.serverError(w, r, fmt.Errorf("profile: %w", err))
+			return
+		}
 		h.render(w, r, http.StatusOK, "profile", title, profileData{
 			User:    u,
 			Summary: template.HTML(h.cfg.Store.Content().Markdown(u.Summary)),
 			Own:     me != nil && me.ID == u.ID,
+			Badges:  badges,
 		})
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/colearn/colearn/courses"
 	"github.com/colearn/colearn/federation"
+	"github.com/colearn/colearn/federation/credential"
 	"github.com/colearn/colearn/inbox"
 	"github.com/colearn/colearn/outbox"
 	"github.com/colearn/colearn/web"
@@ -39,6 +40,7 @@ type instance struct {
 	sender    *outbox.Sender
 	actions   *outbox.Actions
 	processor *inbox.Processor
+	badges    *credential.Verifier // verifies credentials (badges.go)
 	inbox     *inbox.Handler
 	web       *web.Handler
 	handler   http.Handler
@@ -88,12 +90,17 @@ func newInstance(ctx context.Context, cfg config, pool *pgxpool.Pool, log *slog.
 	}
 	in.outbox = ob
 	in.sender = &outbox.Sender{Outbox: ob, URLs: in.urls}
-	in.actions = &outbox.Actions{Pool: pool, Courses: in.courses, Keys: in.keys, Sender: in.sender, Resolver: in.resolver, Domains: in.domains}
+	if err := in.wireBadges(); err != nil {
+		return nil, err
+	}
+	in.actions = &outbox.Actions{Pool: pool, Courses: in.courses, Keys: in.keys, Sender: in.sender, Resolver: in.resolver,
+		Domains: in.domains, Credentials: in.badges.Canon}
 	// CACHE-INVALIDATION CALL SITE: a syllabus change drops the course's
 	// cached documents (switch to the cache work's entry point when it lands).
 	in.actions.ModuleChangedFunc = in.docs.Forget
 	in.processor = &inbox.Processor{
 		Pool: pool, Courses: in.courses, Fetcher: in.resolver, Sender: in.sender, URLs: in.urls, Logger: log,
+		Badges: in.badges,
 	}
 	in.web = web.New(web.Config{
 		Pool:         pool,
@@ -106,6 +113,7 @@ func newInstance(ctx context.Context, cfg config, pool *pgxpool.Pool, log *slog.
 		Logger:       log,
 		// A profile edit must reach peers now, not when the cache expires.
 		ProfileChangedFunc: in.docs.Forget,
+		Verifier:           in.badges,
 	})
 	in.handler = in.routes()
 

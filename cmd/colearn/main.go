@@ -9,6 +9,8 @@
 //	colearn course import      create a course from an archive
 //	colearn module             list, show, add and edit modules
 //	colearn domain ...         block, unblock and list blocked servers
+//	colearn achievement        define and list a course's badges
+//	colearn badge              award, revoke and verify badges
 //	colearn healthcheck        probe a running instance's /healthz
 //	colearn version            print the version
 package main
@@ -47,6 +49,10 @@ Usage:
   colearn domain block HOST [--reason TEXT]  block a server for the whole instance
   colearn domain unblock HOST                lift a domain block
   colearn domain list                        list the domain blocks
+  colearn achievement create|list --course SLUG [flags]
+                                             define or list a course's badges
+  colearn badge award|revoke|complete|verify [flags]
+                                             issue, revoke and verify Open Badges
   colearn healthcheck                        exit 0 if the local instance is healthy
   colearn version                            print the version
 
@@ -89,6 +95,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return moduleCommand(ctx, args[1:], stdout, stderr)
 	case "domain":
 		return domainCommand(ctx, args[1:], stdout, stderr)
+	case "achievement":
+		return achievementCommand(ctx, args[1:], stdout, stderr)
+	case "badge":
+		return badgeCommand(ctx, args[1:], stdin, stdout, stderr)
 	case "healthcheck":
 		return healthcheckCommand(ctx, args[1:], stderr)
 	case "version", "--version":

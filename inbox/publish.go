@@ -28,33 +28,6 @@ func (p *Processor) localCourse(ctx context.Context, iri string) (courses.Course
 	return c, err == nil, err
 }
 
-// objectOf returns the activity's object as an ActivityStreams object: the
-// embedded one when it comes from the actor's own origin (the signature
-// vouches for it), else the one fetched from its origin.
-func (p *Processor) objectOf(ctx context.Context, in *Incoming) (*vocab.Object, error) {
-	obj := in.Activity.Object
-	if obj == nil {
-		return nil, fmt.Errorf("%w: no object", ErrMalformed)
-	}
-	iri := obj.GetLink().String()
-	if obj.IsObject() && federation.SameOrigin(iri, in.Actor) {
-		return vocab.ToObject(obj)
-	}
-	return p.fetchObject(ctx, iri)
-}
-
-func (p *Processor) fetchObject(ctx context.Context, iri string) (*vocab.Object, error) {
-	body, err := p.Fetcher.Object(ctx, iri)
-	if err != nil {
-		return nil, err
-	}
-	item, err := vocab.UnmarshalJSON(body)
-	if err != nil || item == nil {
-		return nil, fmt.Errorf("%w: object %s", ErrMalformed, iri)
-	}
-	return vocab.ToObject(item)
-}
-
 // postFrom maps a Note or Article onto a post of courseIRI.
 func postFrom(o *vocab.Object, courseIRI string, author federation.RemoteActor) courses.Post {
 	p := courses.Post{
@@ -97,4 +70,30 @@ func attributedTo(o *vocab.Object) string {
 		return col[0].GetLink().String()
 	}
 	return o.AttributedTo.GetLink().String()
+}
+
+// isPublic reports whether o is addressed to the public collection, in to
+// or cc, in any of the forms used in the wild. Only public posts reach a
+// course's discussion, its public page and its announce fan-out.
+func isPublic(o *vocab.Object) bool {
+	for _, col := range []vocab.ItemCollection{o.To, o.CC} {
+		for _, it := range col {
+			switch it.GetLink().String() {
+			case federation.Public, "as:Public", "Public":
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// errNotPublic marks a post that is direct or followers-only: colearn
+// publishes nothing of it (see FEDERATION.md).
+var errNotPublic = fmt.Errorf("%w: not addressed to the public", errIgnored)
+
+// mayAuthor reports whether authorIRI may be the author of the object
+// objectIRI: only when both share an origin. Co-authoring grants, when they
+// come, are checked here.
+func mayAuthor(objectIRI, authorIRI string) bool {
+	return authorIRI != "" && federation.SameOrigin(objectIRI, authorIRI)
 }

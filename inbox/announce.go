@@ -59,7 +59,7 @@ func (p *Processor) announce(ctx context.Context, tx pgx.Tx, in *Incoming) error
 	if !isPostType(o) {
 		return fmt.Errorf("%w: Announce of a %s", errIgnored, o.Type)
 	}
-	if !isPublic(o) {
+	if !isPublic(in.objectJSON(postIRI)) {
 		return fmt.Errorf("announced post %s: %w", o.ID, errNotPublic)
 	}
 	authorIRI := attributedTo(o)

@@ -50,7 +50,7 @@ func (p *Processor) create(ctx context.Context, tx pgx.Tx, in *Incoming) error {
 	} else if !allowed {
 		return fmt.Errorf("%s may not post in %s: %w", in.Actor, c.Slug, courses.ErrForbidden)
 	}
-	if !isPublic(o) {
+	if !isPublic(in.objectJSON(o.ID.String())) {
 		return fmt.Errorf("post %s to %s: %w", o.ID, c.Slug, errNotPublic)
 	}
 	author, err := p.actorOf(in, in.Actor, false)
@@ -138,7 +138,7 @@ func (p *Processor) createFromRemoteCourse(ctx context.Context, tx pgx.Tx, in *I
 	} else if !enrolled {
 		return fmt.Errorf("%w: post addressed to no course here", errIgnored)
 	}
-	if !isPublic(o) {
+	if !isPublic(in.objectJSON(o.ID.String())) {
 		return fmt.Errorf("post %s of %s: %w", o.ID, in.Actor, errNotPublic)
 	}
 	course, err := p.actorOf(in, in.Actor, false)

@@ -2,6 +2,7 @@ package inbox
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -72,19 +73,63 @@ func attributedTo(o *vocab.Object) string {
 	return o.AttributedTo.GetLink().String()
 }
 
-// isPublic reports whether o is addressed to the public collection, in to
-// or cc, in any of the forms used in the wild. Only public posts reach a
+// isPublic reports whether the document doc (an object's JSON) is
+// addressed to the public collection, in to or cc, in any of the forms used
+// in the wild: the full IRI, "as:Public" or "Public". It reads the JSON
+// itself, since go-ap drops the compact forms. Only public posts reach a
 // course's discussion, its public page and its announce fan-out.
-func isPublic(o *vocab.Object) bool {
-	for _, col := range []vocab.ItemCollection{o.To, o.CC} {
-		for _, it := range col {
-			switch it.GetLink().String() {
+func isPublic(doc []byte) bool {
+	var addr struct {
+		To json.RawMessage `json:"to"`
+		CC json.RawMessage `json:"cc"`
+	}
+	if json.Unmarshal(doc, &addr) != nil {
+		return false
+	}
+	for _, field := range []json.RawMessage{addr.To, addr.CC} {
+		for _, iri := range iris(field) {
+			switch iri {
 			case federation.Public, "as:Public", "Public":
 				return true
 			}
 		}
 	}
 	return false
+}
+
+// iris reads an addressing property: one IRI, an object with an id, or a
+// list of either.
+func iris(v json.RawMessage) []string {
+	var one string
+	if json.Unmarshal(v, &one) == nil {
+		return []string{one}
+	}
+	var obj struct {
+		ID string `json:"id"`
+	}
+	if len(v) > 0 && v[0] == '{' && json.Unmarshal(v, &obj) == nil {
+		return []string{obj.ID}
+	}
+	var list []json.RawMessage
+	if json.Unmarshal(v, &list) != nil {
+		return nil
+	}
+	var out []string
+	for _, x := range list {
+		if len(x) > 0 && x[0] != '[' {
+			out = append(out, iris(x)...)
+		}
+	}
+	return out
+}
+
+// objectJSON is the JSON of the activity's object as it was decided on: the
+// embedded object, or the document fetched from its origin.
+func (in *Incoming) objectJSON(iri string) []byte {
+	if in.objectEmbedded() && in.ObjectIRI() == iri {
+		return in.raw["object"]
+	}
+	return in.fetched[iri].body
 }
 
 // errNotPublic marks a post that is direct or followers-only: colearn

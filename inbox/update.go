@@ -41,7 +41,7 @@ func (p *Processor) update(ctx context.Context, tx pgx.Tx, in *Incoming) error {
 	if attributedTo(o) != in.Actor || !mayAuthor(cur.IRI, in.Actor) {
 		return fmt.Errorf("%s may not edit %s: %w", in.Actor, cur.IRI, courses.ErrForbidden)
 	}
-	if !isPublic(o) {
+	if !isPublic(in.objectJSON(o.ID.String())) {
 		return fmt.Errorf("edit of %s: %w", cur.IRI, errNotPublic)
 	}
 	edit := cur

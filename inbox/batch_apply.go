@@ -95,7 +95,9 @@ func (a *applier) run(ctx context.Context) {
 				break gather
 			}
 		}
+		start := time.Now()
 		results := a.p.applyBatch(ctx, batch)
+		a.p.Logger.Debug("inbox batch applied", "activities", len(batch), "took", time.Since(start))
 		for i, j := range batch {
 			j.done <- results[i]
 		}
@@ -114,7 +116,7 @@ func (p *Processor) applyBatch(ctx context.Context, jobs []*applyJob) []applyRes
 		for i, j := range jobs {
 			results[i] = applyResult{}
 			var pending bool
-			err := tx.QueryRow(ctx, `SELECT processed_at IS NULL FROM inbox_activities WHERE seq = $1 FOR UPDATE`, j.in.seq).Scan(&pending)
+			err := tx.QueryRow(ctx, lockActivity, j.in.seq).Scan(&pending)
 			if errors.Is(err, pgx.ErrNoRows) || err == nil && !pending {
 				results[i].done = true // applied elsewhere, or pruned
 				continue
@@ -157,15 +159,13 @@ func (p *Processor) applyBatch(ctx context.Context, jobs []*applyJob) []applyRes
 // the sender was answered long ago.
 func (p *Processor) record(ctx context.Context, tx pgx.Tx, in *Incoming, applyErr error) error {
 	if errors.Is(applyErr, errHostBusy) {
-		_, err := tx.Exec(ctx, `UPDATE inbox_activities SET error = $2, next_attempt_at = now() + $3::interval WHERE seq = $1`,
-			in.seq, applyErr.Error(), hostBusyDelay.String())
+		_, err := tx.Exec(ctx, deferActivity, in.seq, applyErr.Error(), hostBusyDelay.String())
 		return err
 	}
 	attempts := in.attempts + 1
 	if applyErr != nil && transient(applyErr) && attempts < MaxApplyAttempts {
 		p.Logger.Info("activity not applied yet; will try again", "id", in.ID, "type", in.Type, "attempt", attempts, "reason", applyErr)
-		_, err := tx.Exec(ctx, `UPDATE inbox_activities SET attempts = $2, error = $3, next_attempt_at = now() + $4::interval WHERE seq = $1`,
-			in.seq, attempts, applyErr.Error(), applyBackoff(attempts).String())
+		_, err := tx.Exec(ctx, retryActivity, in.seq, attempts, applyErr.Error(), applyBackoff(attempts).String())
 		return err
 	}
 	msg := ""
@@ -173,10 +173,19 @@ func (p *Processor) record(ctx context.Context, tx pgx.Tx, in *Incoming, applyEr
 		msg = applyErr.Error()
 		p.Logger.Info("activity not applied", "id", in.ID, "type", in.Type, "actor", in.Actor, "reason", msg)
 	}
-	_, err := tx.Exec(ctx, `UPDATE inbox_activities SET processed_at = now(), attempts = $2, error = $3 WHERE seq = $1`, in.seq, attempts, msg)
+	_, err := tx.Exec(ctx, finishActivity, in.seq, attempts, msg)
 	return err
 }
 
 // hostBusyDelay is how long an activity waits when its host has no fetch
 // budget left.
 const hostBusyDelay = 2 * time.Second
+
+// The applier's statements, each finding its row by seq (the unique index
+// inbox_activities_seq).
+const (
+	lockActivity   = `SELECT processed_at IS NULL FROM inbox_activities WHERE seq = $1 FOR UPDATE`
+	deferActivity  = `UPDATE inbox_activities SET error = $2, next_attempt_at = now() + $3::interval WHERE seq = $1`
+	retryActivity  = `UPDATE inbox_activities SET attempts = $2, error = $3, next_attempt_at = now() + $4::interval WHERE seq = $1`
+	finishActivity = `UPDATE inbox_activities SET processed_at = now(), attempts = $2, error = $3 WHERE seq = $1`
+)

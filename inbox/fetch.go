@@ -150,7 +150,7 @@ func newHostBudget(per int) *hostBudget {
 
 // hostWait is how long a fetch waits for its host's budget before the
 // activity is deferred.
-const hostWait = time.Second
+const hostWait = 200 * time.Millisecond
 
 // acquire takes one of host's slots, waiting up to hostWait; ok is false
 // when none freed in time. release must be called once.

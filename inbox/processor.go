@@ -197,9 +197,7 @@ func (p *Processor) work(ctx context.Context, actor string) {
 
 // next reads up to limit of actor's due activities, oldest first.
 func (p *Processor) next(ctx context.Context, actor string, limit int) ([]*Incoming, error) {
-	rows, err := p.Pool.Query(ctx, `SELECT seq, activity_id, actor_iri, type, recipient, body, attempts FROM inbox_activities
-		WHERE actor_iri = $1 AND processed_at IS NULL AND (next_attempt_at IS NULL OR next_attempt_at <= now())
-		ORDER BY seq LIMIT $2`, actor, limit)
+	rows, err := p.Pool.Query(ctx, nextActivities, actor, limit)
 	if err != nil {
 		return nil, fmt.Errorf("activities of %s: %w", actor, err)
 	}
@@ -209,6 +207,12 @@ func (p *Processor) next(ctx context.Context, actor string, limit int) ([]*Incom
 		return in, err
 	})
 }
+
+// nextActivities reads an actor's due activities in order, through
+// inbox_activities_actor_pending.
+const nextActivities = `SELECT seq, activity_id, actor_iri, type, recipient, body, attempts FROM inbox_activities
+	WHERE actor_iri = $1 AND processed_at IS NULL AND (next_attempt_at IS NULL OR next_attempt_at <= now())
+	ORDER BY seq LIMIT $2`
 
 // processOne applies one activity: it hands it to the batch applier and,
 // each time applying it needs a remote document, fetches that outside any

@@ -29,9 +29,7 @@ func (p *Processor) Prune(ctx context.Context) (int64, error) {
 	}
 	var total int64
 	for {
-		tag, err := p.Pool.Exec(ctx, `DELETE FROM inbox_activities WHERE seq IN (
-			SELECT seq FROM inbox_activities WHERE processed_at < now() - $1::interval LIMIT $2)`,
-			p.Retention.String(), pruneChunk)
+		tag, err := p.Pool.Exec(ctx, pruneApplied, p.Retention.String(), pruneChunk)
 		if err != nil {
 			return total, fmt.Errorf("prune inbox: %w", err)
 		}
@@ -46,8 +44,14 @@ func (p *Processor) Prune(ctx context.Context) (int64, error) {
 // waiting for a retry), for the colearn_inbox_pending gauge.
 func (p *Processor) Pending(ctx context.Context) (int64, error) {
 	var n int64
-	if err := p.Pool.QueryRow(ctx, `SELECT count(*) FROM inbox_activities WHERE processed_at IS NULL`).Scan(&n); err != nil {
+	if err := p.Pool.QueryRow(ctx, countPending).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count pending inbox activities: %w", err)
 	}
 	return n, nil
 }
+
+const (
+	pruneApplied = `DELETE FROM inbox_activities WHERE seq IN (
+		SELECT seq FROM inbox_activities WHERE processed_at < now() - $1::interval LIMIT $2)`
+	countPending = `SELECT count(*) FROM inbox_activities WHERE processed_at IS NULL`
+)

@@ -166,8 +166,11 @@ func TestHostileObjectsHaveOwners(t *testing.T) {
 	}
 	eventually(t, "bob's post announced to the peer", 15*time.Second, func() (bool, error) { return b.deliveredToPeer(postIRI), nil })
 
-	// Mallory, on the same origin and a member too, reuses the id.
-	why := b.deliver(mallory, b.create(mallory, note(mallory, postIRI, "Mallory was here", public, nil)))
+	// Mallory, on the same origin and a member too, reuses the id, with
+	// an updated time that would make it a newer edit.
+	reuse := note(mallory, postIRI, "Mallory was here", public, nil)
+	reuse["updated"] = time.Now().Add(time.Minute).UTC().Format(time.RFC3339)
+	why := b.deliver(mallory, b.create(mallory, reuse))
 	if !strings.Contains(why, "not allowed") {
 		t.Errorf("mallory's Create of bob's post id: recorded %q, want a refusal", why)
 	}
@@ -288,6 +291,14 @@ func TestHostileOrderDoesNotMatter(t *testing.T) {
 	if why := b.deliver(bob, b.create(bob, note(bob, gone, "Deleted before it came", public, nil))); why == "" {
 		t.Errorf("the Create after its Delete was applied")
 	}
+	// A Create by IRI of a tombstoned id costs no fetch.
+	goneByIRI := b.id(bob, "posts")
+	b.peer.Serve(b.peer.Path(goneByIRI), note(bob, goneByIRI, "Fetched though deleted", public, nil))
+	b.deliver(bob, bob.Activity("Delete", map[string]any{"id": b.id(bob, "activities"), "object": goneByIRI}))
+	b.deliver(bob, bob.Activity("Create", map[string]any{"id": b.id(bob, "activities"), "object": goneByIRI, "to": public}))
+	if hits := b.peer.Hits(b.peer.Path(goneByIRI)); hits != 0 {
+		t.Errorf("the tombstoned object was fetched %d times", hits)
+	}
 	// Create, then Delete.
 	later := b.id(bob, "posts")
 	b.deliver(bob, b.create(bob, note(bob, later, "Deleted after it came", public, nil)))
@@ -382,6 +393,42 @@ func TestHostilePeerCannotStallOthers(t *testing.T) {
 	if !b.isMember(carol) {
 		t.Errorf("carol is not a member")
 	}
+}
+
+// TestHostileHostGetsOnlyItsShare: thirty actors of one server each send a
+// Create whose object hangs, more than there are workers. The server gets
+// its share of the fetch budget, not every worker: a Follow from another
+// server is accepted within seconds.
+func TestHostileHostGetsOnlyItsShare(t *testing.T) {
+	t.Parallel()
+	b := newTrustBed(t)
+	public := []string{asPublic, b.courseIRI}
+	var sybils []*peertest.Actor
+	for i := range 30 {
+		sybils = append(sybils, b.member(fmt.Sprintf("sybil%d", i)))
+	}
+	for i, a := range sybils {
+		path := fmt.Sprintf("/users/sybil%d/posts/hang", i)
+		b.peer.Handle(path, peertest.Response{Delay: time.Hour})
+		b.post(a, a.Activity("Create", map[string]any{"id": b.id(a, "activities"), "object": b.peer.URL + path, "to": public}))
+	}
+	eventually(t, "the instance fetching the hanging objects", 10*time.Second, func() (bool, error) {
+		return b.peer.Hits("/users/sybil0/posts/hang")+b.peer.Hits("/users/sybil1/posts/hang") > 0, nil
+	})
+	other := peertest.Start(t)
+	carol := other.NewActor("carol")
+	follow := carol.Activity("Follow", map[string]any{"id": b.id(carol, "follows"), "object": b.courseIRI, "to": []string{b.courseIRI}})
+	start := time.Now()
+	b.post(carol, follow)
+	eventually(t, "carol's Accept", 3*time.Second, func() (bool, error) {
+		for _, r := range other.Received("") {
+			if strings.Contains(string(r.Body), `"Accept"`) && strings.Contains(string(r.Body), follow["id"].(string)) {
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+	t.Logf("carol's Follow accepted after %s while 30 actors of one server wait on hanging fetches", time.Since(start).Round(time.Millisecond))
 }
 
 func TestModeratorCannotBlockOwnerOrModerators(t *testing.T) {

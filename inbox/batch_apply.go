@@ -31,12 +31,13 @@ type applyJob struct {
 // applyResult tells the worker how the attempt ended: need names a remote
 // document to fetch before trying again; err means the batch did not
 // commit (nothing of it is stored); done means the activity's outcome
-// (applied, dropped, or waiting for a retry) is committed, and applied is
-// set when that outcome is final.
+// (applied, dropped, or waiting for a retry) is committed; held means it
+// waits for its host's fetch budget.
 type applyResult struct {
 	need *needFetch
 	err  error
 	done bool
+	held bool
 }
 
 type applier struct {
@@ -140,6 +141,7 @@ func (p *Processor) applyBatch(ctx context.Context, jobs []*applyJob) []applyRes
 				return err
 			}
 			results[i].done = true
+			results[i].held = errors.Is(applyErr, errHostBusy)
 		}
 		return nil
 	})
@@ -185,7 +187,7 @@ const hostBusyDelay = 2 * time.Second
 // inbox_activities_seq).
 const (
 	lockActivity   = `SELECT processed_at IS NULL FROM inbox_activities WHERE seq = $1 FOR UPDATE`
-	deferActivity  = `UPDATE inbox_activities SET error = $2, next_attempt_at = now() + $3::interval WHERE seq = $1`
-	retryActivity  = `UPDATE inbox_activities SET attempts = $2, error = $3, next_attempt_at = now() + $4::interval WHERE seq = $1`
-	finishActivity = `UPDATE inbox_activities SET processed_at = now(), attempts = $2, error = $3 WHERE seq = $1`
+	deferActivity  = `UPDATE inbox_activities SET held = true, error = $2, next_attempt_at = now() + $3::interval WHERE seq = $1`
+	retryActivity  = `UPDATE inbox_activities SET held = false, attempts = $2, error = $3, next_attempt_at = now() + $4::interval WHERE seq = $1`
+	finishActivity = `UPDATE inbox_activities SET held = false, processed_at = now(), attempts = $2, error = $3 WHERE seq = $1`
 )

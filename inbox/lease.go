@@ -24,7 +24,9 @@ const (
 // no live lease, those with the oldest due activity first. The distinct
 // pending actors are found by a loose index scan of
 // inbox_activities_actor_pending (one probe per actor, however long the
-// backlog), and each one's first due activity by one more probe.
+// backlog), and each one's first due activity by one more probe. An
+// activity held for its host's fetch budget holds back the actor's later
+// ones, so that they keep their order.
 const claimActors = `
 	WITH RECURSIVE pending(actor_iri) AS (
 		(SELECT actor_iri FROM inbox_activities WHERE processed_at IS NULL ORDER BY actor_iri LIMIT 1)
@@ -38,6 +40,8 @@ const claimActors = `
 			SELECT i.seq FROM inbox_activities i
 			WHERE i.actor_iri = p.actor_iri AND i.processed_at IS NULL
 			  AND (i.next_attempt_at IS NULL OR i.next_attempt_at <= now())
+			  AND NOT EXISTS (SELECT 1 FROM inbox_activities h WHERE h.actor_iri = p.actor_iri AND h.processed_at IS NULL
+			                  AND h.held AND h.next_attempt_at > now() AND h.seq < i.seq)
 			ORDER BY i.seq LIMIT 1) f
 		WHERE p.actor_iri IS NOT NULL
 		  AND NOT EXISTS (SELECT 1 FROM inbox_actor_leases l WHERE l.actor_iri = p.actor_iri AND l.expires_at > now())

@@ -133,17 +133,16 @@ func (p *Processor) Run(ctx context.Context) {
 	appliers := p.applier.start(ctx)
 	defer appliers.Wait()
 
+	workers.Add(1)
+	go func() {
+		defer workers.Done()
+		p.pruneEvery(ctx)
+	}()
+
 	slots := make(chan struct{}, p.Workers)
 	poll := time.NewTicker(p.PollInterval)
 	defer poll.Stop()
-	nextPrune := time.Now()
 	for ctx.Err() == nil {
-		if p.Retention > 0 && time.Now().After(nextPrune) {
-			nextPrune = time.Now().Add(pruneEvery)
-			if _, err := p.Prune(ctx); err != nil && ctx.Err() == nil {
-				p.Logger.Error("pruning the inbox failed", "err", err)
-			}
-		}
 		if free := cap(slots) - len(slots); free > 0 {
 			actors, err := p.claim(ctx, free)
 			if err != nil && ctx.Err() == nil {
@@ -210,15 +209,18 @@ func (p *Processor) next(ctx context.Context, actor string, limit int) ([]*Incom
 
 // nextActivities reads an actor's due activities in order, through
 // inbox_activities_actor_pending.
-const nextActivities = `SELECT seq, activity_id, actor_iri, type, recipient, body, attempts FROM inbox_activities
+const nextActivities = `SELECT seq, activity_id, actor_iri, type, recipient, body, attempts FROM inbox_activities i
 	WHERE actor_iri = $1 AND processed_at IS NULL AND (next_attempt_at IS NULL OR next_attempt_at <= now())
+	  AND NOT EXISTS (SELECT 1 FROM inbox_activities h WHERE h.actor_iri = $1 AND h.processed_at IS NULL
+	                  AND h.held AND h.next_attempt_at > now() AND h.seq < i.seq)
 	ORDER BY seq LIMIT $2`
 
 // processOne applies one activity: it hands it to the batch applier and,
 // each time applying it needs a remote document, fetches that outside any
 // transaction and hands it over again. It reports false when the worker
-// should stop (shutting down, or the database keeps failing); the activity
-// then stays waiting.
+// should stop (shutting down, the database keeps failing, or the activity
+// waits for its host's fetch budget, holding the actor's later ones back);
+// the activity then stays waiting.
 func (p *Processor) processOne(ctx context.Context, in *Incoming) bool {
 	start := time.Now()
 	parseErr := in.parse()
@@ -240,6 +242,8 @@ func (p *Processor) processOne(ctx context.Context, in *Incoming) bool {
 		case res.need != nil:
 			fetches++
 			p.fetch(ctx, in, res.need)
+		case res.held:
+			return false // its host is busy: the actor's next ones wait behind it
 		default:
 			if res.done && p.AppliedFunc != nil {
 				p.AppliedFunc(in.Type, time.Since(start))

@@ -15,7 +15,7 @@ const DefaultRetention = 14 * 24 * time.Hour
 // Pruning runs this often, deleting at most pruneChunk rows per statement
 // so that it never holds many locks for long.
 const (
-	pruneEvery = 10 * time.Minute
+	pruneInterval = 10 * time.Minute
 	pruneChunk = 5000
 )
 
@@ -27,15 +27,40 @@ func (p *Processor) Prune(ctx context.Context) (int64, error) {
 	if p.Retention < 0 {
 		return 0, nil
 	}
+	return p.PruneOlderThan(ctx, p.Retention)
+}
+
+// PruneOlderThan deletes activities applied more than age ago and returns
+// how many; pending ones and tombstones are kept.
+func (p *Processor) PruneOlderThan(ctx context.Context, age time.Duration) (int64, error) {
 	var total int64
 	for {
-		tag, err := p.Pool.Exec(ctx, pruneApplied, p.Retention.String(), pruneChunk)
+		tag, err := p.Pool.Exec(ctx, pruneApplied, age.String(), pruneChunk)
 		if err != nil {
 			return total, fmt.Errorf("prune inbox: %w", err)
 		}
 		total += tag.RowsAffected()
 		if tag.RowsAffected() < pruneChunk {
 			return total, nil
+		}
+	}
+}
+
+// pruneEvery prunes at once and then every pruneInterval until ctx ends.
+func (p *Processor) pruneEvery(ctx context.Context) {
+	if p.Retention < 0 {
+		return
+	}
+	t := time.NewTicker(pruneInterval)
+	defer t.Stop()
+	for {
+		if _, err := p.Prune(ctx); err != nil && ctx.Err() == nil {
+			p.Logger.Error("pruning the inbox failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
 		}
 	}
 }

@@ -32,6 +32,11 @@ CREATE TABLE inbox_actor_leases (
     expires_at timestamptz NOT NULL
 );
 
+-- inbox: held marks an activity waiting for its remote host's fetch budget
+-- (a short wait); the actor's later activities wait behind it, to keep
+-- their order.
+ALTER TABLE inbox_activities ADD COLUMN held boolean NOT NULL DEFAULT false;
+
 -- inbox: the processor's hot queries. Marking an activity applied finds it
 -- by seq; claiming finds an actor's pending activities in order; pruning
 -- finds old applied ones.

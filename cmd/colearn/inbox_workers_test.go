@@ -18,8 +18,8 @@ import (
 // TestTwoWorkersShareTheInbox runs two `colearn worker` processes on one
 // database and gives them a backlog of Creates from many actors of a
 // hostile-peer server, interleaved: every activity is applied exactly once,
-// and each actor's in the order they arrived, though both processes apply
-// at once.
+// each actor's in the order they arrived, and by one process at a time,
+// though both processes apply at once.
 func TestTwoWorkersShareTheInbox(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
@@ -104,6 +104,14 @@ func TestTwoWorkersShareTheInbox(t *testing.T) {
 	}
 	if outOfOrder != 0 || notOnce != 0 || posts != total || announces != total {
 		t.Errorf("out of order %d, not applied exactly once %d, posts %d/%d, announces %d/%d", outOfOrder, notOnce, posts, total, announces, total)
+	}
+	// One process at a time works on an actor: each actor's document was
+	// fetched once, by whichever process held the actor first (two at once
+	// would both fetch it for the actor's first activity).
+	for _, a := range actors {
+		if hits := peer.Hits(peer.Path(a.IRI)); hits != 1 {
+			t.Errorf("%s fetched %d times", a.IRI, hits)
+		}
 	}
 	for i, w := range workers {
 		if !strings.Contains(w.out.String(), "inbox batch applied") {

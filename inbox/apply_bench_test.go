@@ -31,7 +31,14 @@ import (
 //	go test -run='^$' -bench=InboxApply -benchtime=1x ./inbox/
 func BenchmarkInboxApply(b *testing.B) {
 	ctx := context.Background()
-	pool := durablePool(b)
+	// As many connections as `colearn serve` opens.
+	cfg := durablePool(b).Config().Copy()
+	cfg.MaxConns = 16
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(pool.Close)
 	const nActors, backlog = 100, 6000
 	urls := federation.URLs{Scheme: "http", Host: "learn.example"}
 	keys := federation.NewKeyStore(pool)
@@ -39,7 +46,8 @@ func BenchmarkInboxApply(b *testing.B) {
 		b.Fatal(err)
 	}
 	store := courses.NewStore(pool)
-	ob, err := outbox.New(outbox.Config{Pool: pool, Keys: keys, Client: federation.NewClient(federation.ClientConfig{AllowPrivate: true})})
+	var ob *outbox.Outbox
+	ob, err = outbox.New(outbox.Config{Pool: pool, Keys: keys, Client: federation.NewClient(federation.ClientConfig{AllowPrivate: true})})
 	if err != nil {
 		b.Fatal(err)
 	}

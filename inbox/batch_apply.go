@@ -15,7 +15,7 @@ import (
 // together. A failing activity rolls back only its savepoint; the commit
 // (a WAL flush on a durable database) is paid once per batch.
 const (
-	appliers      = 2
+	appliers      = 4
 	applyBatchMax = 64
 )
 

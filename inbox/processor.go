@@ -50,7 +50,10 @@ type Processor struct {
 	// (default 1 s); other processes' inboxes only wake it this way.
 	PollInterval time.Duration
 	// Workers is how many actors' activities this process applies at once
-	// (default 16).
+	// (default 64). A worker holds no connection while it waits, so many
+	// are cheap, and they fill the appliers' batches: with the commit's
+	// WAL flush paid once per batch, bigger batches are what keeps a
+	// durable database applying as fast as the inbox accepts.
 	Workers int
 	// HostFetches is how many fetches may run at once against one remote
 	// host (default 2); an activity whose host is busy waits its turn
@@ -101,7 +104,7 @@ func (p *Processor) init() {
 		p.wake = make(chan struct{}, 1)
 		p.holder = federation.NewID()
 		if p.Workers <= 0 {
-			p.Workers = 16
+			p.Workers = 64
 		}
 		if p.HostFetches <= 0 {
 			p.HostFetches = 2
@@ -172,6 +175,11 @@ func (p *Processor) Run(ctx context.Context) {
 func (p *Processor) work(ctx context.Context, actor string) {
 	defer p.release(actor)
 	lease := newLeaseClock()
+	// The actor's own document, once looked up for one of its activities,
+	// serves the next ones under this lease: applying each would otherwise
+	// stop once to ask for it.
+	self := &needFetch{iri: actor, actor: true}
+	var known *fetchResult
 	for range leaseRounds {
 		batch, err := p.next(ctx, actor, leaseBatch)
 		if err != nil || len(batch) == 0 {
@@ -187,7 +195,14 @@ func (p *Processor) work(ctx context.Context, actor string) {
 				}
 				lease.renewed()
 			}
-			if !p.processOne(ctx, in) {
+			if known != nil {
+				in.fetched = map[string]fetchResult{fetchKey(self): *known}
+			}
+			ok := p.processOne(ctx, in)
+			if r, found := in.fetched[fetchKey(self)]; found && r.err == nil {
+				known = &r
+			}
+			if !ok {
 				return
 			}
 		}

@@ -38,7 +38,7 @@ func (p *Processor) update(ctx context.Context, tx pgx.Tx, in *Incoming) error {
 	if !isPostType(o) {
 		return fmt.Errorf("%w: Update of a %s", errIgnored, o.Type)
 	}
-	if attributedTo(o) != in.Actor || !mayAuthor(cur.IRI, in.Actor) {
+	if (attributedTo(o) != in.Actor && !moduleOfCourse(o, in.Actor)) || !mayAuthor(cur.IRI, in.Actor) {
 		return fmt.Errorf("%s may not edit %s: %w", in.Actor, cur.IRI, courses.ErrForbidden)
 	}
 	if !isPublic(in.objectJSON(o.ID.String())) {

@@ -45,7 +45,7 @@ func TestTwoWorkersShareTheInbox(t *testing.T) {
 	}
 
 	peer := peertest.Start(t)
-	const nActors, perActor = 48, 10
+	const nActors, perActor = 160, 3
 	var actors []*peertest.Actor
 	for i := range nActors {
 		a := peer.NewActor(fmt.Sprintf("u%d", i))

@@ -16,7 +16,7 @@ const DefaultRetention = 14 * 24 * time.Hour
 // so that it never holds many locks for long.
 const (
 	pruneInterval = 10 * time.Minute
-	pruneChunk = 5000
+	pruneChunk    = 5000
 )
 
 // Prune deletes activities applied more than Retention ago and returns how

@@ -49,10 +49,13 @@ func newApplier(p *Processor) *applier {
 	return &applier{p: p, jobs: make(chan *applyJob)}
 }
 
-// start runs the appliers until ctx ends.
+// start runs the appliers until ctx ends: up to appliers of them, and no
+// more than a quarter of the pool's connections, so that the inbox, the
+// delivery queue and the workers' own reads always find one.
 func (a *applier) start(ctx context.Context) *sync.WaitGroup {
+	n := min(appliers, max(1, int(a.p.Pool.Config().MaxConns)/4))
 	var wg sync.WaitGroup
-	for range appliers {
+	for range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -151,11 +151,15 @@ func (s *Store) Unenroll(ctx context.Context, q Querier, courseID int64, actorIR
 	return m, nil
 }
 
-// Block removes a member and keeps them out; only a moderator may, and
-// nobody may block the owner.
+// Block removes a member and keeps them out; only a moderator may. Nobody
+// may block the owner, and only the owner may block a moderator: a
+// moderator trying either gets ErrForbidden and nothing changes.
 func (s *Store) Block(ctx context.Context, q Querier, courseID int64, actorIRI, by string) error {
 	if ok, err := canModerate(ctx, q, courseID, by); err != nil || !ok {
 		return forbidden(err, "block", actorIRI, by)
+	}
+	if err := mayModerate(ctx, q, courseID, actorIRI, by); err != nil {
+		return fmt.Errorf("block: %w", err)
 	}
 	_, err := q.Exec(ctx, `
 		INSERT INTO course_members (course_id, actor_iri, state, via) VALUES ($1, $2, 'blocked', 'follow')

@@ -48,11 +48,18 @@ func scanPost(row pgx.Row) (Post, error) {
 	return p, err
 }
 
+// ErrNotOwner means an activity tried to change a post that belongs to
+// another author or another course; it wraps ErrForbidden.
+var ErrNotOwner = fmt.Errorf("post belongs to another author or course: %w", ErrForbidden)
+
 // SavePost stores a post or, when it exists, applies it as an edit. The
-// content is sanitised here, whatever its source. An edit never changes
-// the author, the course or the thread, and never brings back a deleted
-// post; an edit older than the stored one is ignored. created reports
-// whether the post is new.
+// content is sanitised here, whatever its source. A post has owners: when
+// the stored post has another author or another course than p claims,
+// nothing changes and the error is ErrNotOwner. An edit never changes the
+// thread and never brings back a deleted post; an edit older than the
+// stored one is ignored. A post whose id has a tombstone (deleted before
+// it arrived) is refused with ErrTombstoned. created reports whether the
+// post is new.
 func (s *Store) SavePost(ctx context.Context, q Querier, p Post) (saved Post, created bool, err error) {
 	if p.Type == "" {
 		p.Type = "Note"
@@ -71,6 +78,9 @@ func (s *Store) SavePost(ctx context.Context, q Querier, p Post) (saved Post, cr
 	if p.Published.IsZero() {
 		p.Published = time.Now()
 	}
+	if err := s.Tombstoned(ctx, q, p.IRI); err != nil {
+		return Post{}, false, fmt.Errorf("save post: %w", err)
+	}
 	var updated *time.Time
 	if !p.Updated.IsZero() {
 		updated = &p.Updated
@@ -81,6 +91,7 @@ func (s *Store) SavePost(ctx context.Context, q Querier, p Post) (saved Post, cr
 		ON CONFLICT (iri) DO UPDATE SET content = excluded.content, name = excluded.name, updated = excluded.updated,
 			author_name = excluded.author_name
 		WHERE NOT posts.deleted AND excluded.updated IS NOT NULL
+		  AND posts.author_iri = excluded.author_iri AND posts.course_iri = excluded.course_iri
 		  AND (posts.updated IS NULL OR posts.updated <= excluded.updated)
 		RETURNING `+postColumns+`, (xmax = 0)`,
 		p.IRI, p.CourseIRI, p.AuthorIRI, p.AuthorName, p.AuthorHandle, p.InReplyTo, p.Type, p.Name, p.Content, p.URL, p.Published, updated, p.Local)
@@ -88,8 +99,13 @@ func (s *Store) SavePost(ctx context.Context, q Querier, p Post) (saved Post, cr
 	err = row.Scan(&sp.IRI, &sp.CourseIRI, &sp.AuthorIRI, &sp.AuthorName, &sp.AuthorHandle, &sp.InReplyTo, &sp.Type, &sp.Name,
 		&sp.Content, &sp.URL, &sp.Published, &sp.Updated, &sp.Deleted, &sp.Seq, &sp.Local, &created)
 	if err == pgx.ErrNoRows {
-		// Unchanged: a replay, a stale edit or a deleted post.
+		// Unchanged: a replay, a stale edit, a deleted post, or someone
+		// else's.
 		cur, err := s.PostByIRI(ctx, q, p.IRI)
+		if err == nil && (cur.AuthorIRI != p.AuthorIRI || cur.CourseIRI != p.CourseIRI) {
+			return cur, false, fmt.Errorf("save post %s as %s in %s (stored: %s in %s): %w",
+				p.IRI, p.AuthorIRI, p.CourseIRI, cur.AuthorIRI, cur.CourseIRI, ErrNotOwner)
+		}
 		return cur, false, err
 	}
 	if err != nil {

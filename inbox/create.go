@@ -15,9 +15,20 @@ import (
 // create adds a post to a local course's discussion and has the course
 // announce it. The course is found in the post's audience, to or cc, or,
 // for a reply sent only to its parent's author (as Mastodon does), through
-// the post it replies to. Only the author may create, and only members may
-// post unless the discussion is open.
+// the post it replies to. Only the author may create, only on their own
+// origin, only members may post unless the discussion is open, only public
+// posts are published, and a post deleted before it arrived stays deleted.
+// When the object must be fetched, the sender is authorized first, from the
+// activity's own addressing.
 func (p *Processor) create(ctx context.Context, tx pgx.Tx, in *Incoming) error {
+	if err := p.Courses.Tombstoned(ctx, tx, in.ObjectIRI()); err != nil {
+		return fmt.Errorf("%w: Create of %v", errIgnored, err)
+	}
+	if !in.objectEmbedded() {
+		if err := p.authorizeCreate(ctx, tx, in); err != nil {
+			return err
+		}
+	}
 	o, err := p.objectOf(ctx, in)
 	if err != nil {
 		return err
@@ -28,8 +39,8 @@ func (p *Processor) create(ctx context.Context, tx pgx.Tx, in *Incoming) error {
 	if moduleOfCourse(o, in.Actor) {
 		return p.createFromRemoteCourse(ctx, tx, in, o)
 	}
-	if attributedTo(o) != in.Actor {
-		return fmt.Errorf("Create by %s of a post attributed to %q: %w", in.Actor, attributedTo(o), courses.ErrForbidden)
+	if attributedTo(o) != in.Actor || !mayAuthor(o.ID.String(), in.Actor) {
+		return fmt.Errorf("Create by %s of %s attributed to %q: %w", in.Actor, o.ID, attributedTo(o), courses.ErrForbidden)
 	}
 	c, ok, err := p.courseOf(ctx, tx, o)
 	if err != nil {
@@ -43,7 +54,10 @@ func (p *Processor) create(ctx context.Context, tx pgx.Tx, in *Incoming) error {
 	} else if !allowed {
 		return fmt.Errorf("%s may not post in %s: %w", in.Actor, c.Slug, courses.ErrForbidden)
 	}
-	author, err := p.Fetcher.Actor(ctx, in.Actor, false)
+	if !isPublic(in.objectJSON(o.ID.String())) {
+		return fmt.Errorf("post %s to %s: %w", o.ID, c.Slug, errNotPublic)
+	}
+	author, err := p.actorOf(in, in.Actor, false)
 	if err != nil {
 		return err
 	}
@@ -57,6 +71,37 @@ func (p *Processor) create(ctx context.Context, tx pgx.Tx, in *Incoming) error {
 		return nil
 	}
 	return p.Sender.AnnounceToMembers(ctx, tx, c, vocab.IRI(saved.IRI), saved.InReplyTo == "")
+}
+
+// authorizeCreate decides, before the object is fetched, whether the
+// sender could post anything here: the activity must name a local course
+// the sender may post in, or come from a remote course local users are
+// enrolled in. A Create that is neither costs no fetch.
+func (p *Processor) authorizeCreate(ctx context.Context, tx pgx.Tx, in *Incoming) error {
+	act := in.Activity
+	for _, col := range []vocab.ItemCollection{act.Audience, act.To, act.CC} {
+		for _, it := range col {
+			c, ok, err := p.localCourse(ctx, it.GetLink().String())
+			if err != nil {
+				return err
+			}
+			if !ok {
+				continue
+			}
+			if allowed, err := p.Courses.CanPost(ctx, tx, c, in.Actor); err != nil {
+				return err
+			} else if !allowed {
+				return fmt.Errorf("%s may not post in %s: %w", in.Actor, c.Slug, courses.ErrForbidden)
+			}
+			return nil
+		}
+	}
+	if enrolled, err := p.Courses.HasEnrollments(ctx, tx, in.Actor); err != nil {
+		return err
+	} else if !enrolled {
+		return fmt.Errorf("%w: Create addressed to no course here", errIgnored)
+	}
+	return nil
 }
 
 // courseOf finds the local course a post belongs to.
@@ -89,15 +134,18 @@ func (p *Processor) courseOf(ctx context.Context, q courses.Querier, o *vocab.Ob
 	return p.localCourse(ctx, parent.CourseIRI)
 }
 
-// createFromRemoteCourse keeps a lesson or announcement that a remote
-// course, which local users are enrolled in, posted itself.
+// createFromRemoteCourse keeps a public lesson or announcement that a
+// remote course, which local users are enrolled in, posted itself.
 func (p *Processor) createFromRemoteCourse(ctx context.Context, tx pgx.Tx, in *Incoming, o *vocab.Object) error {
 	if enrolled, err := p.Courses.HasEnrollments(ctx, tx, in.Actor); err != nil {
 		return err
 	} else if !enrolled {
 		return fmt.Errorf("%w: post addressed to no course here", errIgnored)
 	}
-	course, err := p.Fetcher.Actor(ctx, in.Actor, false)
+	if !isPublic(in.objectJSON(o.ID.String())) {
+		return fmt.Errorf("post %s of %s: %w", o.ID, in.Actor, errNotPublic)
+	}
+	course, err := p.actorOf(in, in.Actor, false)
 	if err != nil {
 		return err
 	}

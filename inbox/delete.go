@@ -8,11 +8,15 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/colearn/colearn/courses"
+	"github.com/colearn/colearn/federation"
 )
 
 // delete applies a Delete: of an actor by itself (it leaves every course),
 // of a post by its author (a local course re-announces the Delete), or of a
 // post by the remote course it was posted in (a moderator removed it).
+// Every deleted id keeps a tombstone, and a Delete of an object not seen
+// yet, on the actor's own origin, leaves one too: the Create it overtook is
+// refused when it comes.
 func (p *Processor) delete(ctx context.Context, tx pgx.Tx, in *Incoming) error {
 	iri := in.ObjectIRI()
 	if iri == in.Actor {
@@ -21,7 +25,10 @@ func (p *Processor) delete(ctx context.Context, tx pgx.Tx, in *Incoming) error {
 	}
 	cur, err := p.Courses.PostByIRI(ctx, tx, iri)
 	if errors.Is(err, courses.ErrNotFound) {
-		return fmt.Errorf("%w: Delete of an unknown object", errIgnored)
+		if iri == "" || !federation.SameOrigin(iri, in.Actor) {
+			return fmt.Errorf("%w: Delete of an unknown object on another origin", errIgnored)
+		}
+		return p.Courses.Tombstone(ctx, tx, iri, in.Actor)
 	}
 	if err != nil {
 		return err
@@ -34,6 +41,9 @@ func (p *Processor) delete(ctx context.Context, tx pgx.Tx, in *Incoming) error {
 		if _, err := p.Courses.DeletePost(ctx, tx, iri); err != nil {
 			return err
 		}
+		if err := p.Courses.Tombstone(ctx, tx, iri, in.Actor); err != nil {
+			return err
+		}
 		c, ok, err := p.localCourse(ctx, cur.CourseIRI)
 		if err != nil || !ok {
 			return err
@@ -43,8 +53,10 @@ func (p *Processor) delete(ctx context.Context, tx pgx.Tx, in *Incoming) error {
 		}
 		return p.Sender.AnnounceToMembers(ctx, tx, c, in.Activity, false)
 	case cur.CourseIRI:
-		_, err := p.Courses.DeletePost(ctx, tx, iri)
-		return err
+		if _, err := p.Courses.DeletePost(ctx, tx, iri); err != nil {
+			return err
+		}
+		return p.Courses.Tombstone(ctx, tx, iri, in.Actor)
 	default:
 		return fmt.Errorf("%s may not delete %s: %w", in.Actor, iri, courses.ErrForbidden)
 	}

@@ -26,9 +26,21 @@ func (p *Processor) follow(ctx context.Context, tx pgx.Tx, in *Incoming) error {
 	return p.enroll(ctx, tx, in, c, "follow")
 }
 
-// enroll is Follow's and Join's shared rule.
+// enroll is Follow's and Join's shared rule. A request that was undone
+// before it arrived (its Undo overtook it), or that is older than the
+// actor's last Leave, is dropped; both are checked before the actor is
+// looked up.
 func (p *Processor) enroll(ctx context.Context, tx pgx.Tx, in *Incoming, c courses.Course, via string) error {
-	actor, err := p.Fetcher.Actor(ctx, in.Actor, false)
+	if err := p.Courses.Tombstoned(ctx, tx, in.ID); err != nil {
+		return fmt.Errorf("%w: %s %v", errIgnored, in.Type, err)
+	}
+	if err := p.Courses.StaleRequest(ctx, tx, c.ID, in.Actor, in.Activity.Published); err != nil {
+		// Not an error: StaleRequest may have used up an early Leave,
+		// which must be committed.
+		p.Logger.Info("activity not applied", "id", in.ID, "type", in.Type, "actor", in.Actor, "reason", err)
+		return nil
+	}
+	actor, err := p.actorOf(in, in.Actor, false)
 	if err != nil {
 		return err
 	}

@@ -3,9 +3,9 @@ package inbox
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	vocab "github.com/go-ap/activitypub"
@@ -24,12 +24,20 @@ type Fetcher interface {
 	Object(ctx context.Context, iri string) ([]byte, error)
 }
 
-// Processor applies accepted activities to the domain, in the order they
-// arrived. Accepting (the HTTP handler) and applying are separate so that
-// the inbox answers at the speed of one durable insert; an activity that was
-// accepted but not yet applied when the process died is applied after the
-// restart. Each activity is applied in its own transaction, together with
-// the activities it causes.
+// Processor applies accepted activities to the domain. Accepting (the HTTP
+// handler) and applying are separate so that the inbox answers at the speed
+// of one durable insert; an activity accepted but not yet applied when the
+// process died is applied after the restart.
+//
+// Each actor's activities are applied in the order they arrived, by one
+// worker at a time across every process sharing the database (an actor
+// lease, see lease.go); different actors' activities are applied
+// concurrently by up to Workers workers. A worker never fetches inside a
+// transaction: an activity handler that needs a remote document asks for it
+// (needFetch), the worker fetches it with the transaction closed, within its
+// host's share of the fetch budget, and applies the activity again. Applying
+// is batched: the workers' activities go into shared transactions, each in
+// its own savepoint (batch_apply.go).
 type Processor struct {
 	Pool    *pgxpool.Pool
 	Courses *courses.Store
@@ -44,8 +52,30 @@ type Processor struct {
 	// PollInterval is how often the queue is checked without a wake-up
 	// (default 1 s); other processes' inboxes only wake it this way.
 	PollInterval time.Duration
+	// Workers is how many actors' activities this process applies at once
+	// (default 64). A worker holds no connection while it waits, so many
+	// are cheap, and they fill the appliers' batches: with the commit's
+	// WAL flush paid once per batch, bigger batches are what keeps a
+	// durable database applying as fast as the inbox accepts.
+	Workers int
+	// HostFetches is how many fetches may run at once against one remote
+	// host (default 2); an activity whose host is busy waits its turn
+	// without holding a worker.
+	HostFetches int
+	// FetchTimeout bounds one fetch of a remote document (default 5 s).
+	FetchTimeout time.Duration
+	// Retention is how long applied activities are kept before they are
+	// pruned (default 14 days; negative keeps them for good).
+	Retention time.Duration
+	// AppliedFunc, when set, is told of every activity that was applied or
+	// dropped for good, with the time from its claim to its commit.
+	AppliedFunc func(activityType string, took time.Duration)
 
-	wake chan struct{}
+	initOnce sync.Once
+	wake     chan struct{}
+	holder   string // this process's name in inbox_actor_leases
+	hosts    *hostBudget
+	applier  *applier
 }
 
 // Incoming is an accepted activity being applied.
@@ -55,6 +85,12 @@ type Incoming struct {
 	Body      []byte
 	Activity  *vocab.Activity
 	raw       map[string]json.RawMessage
+
+	seq      int64
+	attempts int
+	// fetched holds the remote documents fetched for this activity so far,
+	// by IRI, so that applying it again finds them.
+	fetched map[string]fetchResult
 }
 
 // Wake tells the processor that new activities are waiting.
@@ -67,106 +103,172 @@ func (p *Processor) Wake() {
 }
 
 func (p *Processor) init() {
-	if p.wake == nil {
+	p.initOnce.Do(func() {
 		p.wake = make(chan struct{}, 1)
-	}
+		p.holder = federation.NewID()
+		if p.Workers <= 0 {
+			p.Workers = 64
+		}
+		if p.HostFetches <= 0 {
+			p.HostFetches = 2
+		}
+		if p.FetchTimeout <= 0 {
+			p.FetchTimeout = 5 * time.Second
+		}
+		if p.Retention == 0 {
+			p.Retention = DefaultRetention
+		}
+		if p.PollInterval <= 0 {
+			p.PollInterval = time.Second
+		}
+		if p.Logger == nil {
+			p.Logger = slog.New(slog.DiscardHandler)
+		}
+		p.hosts = newHostBudget(p.HostFetches)
+		p.applier = newApplier(p)
+	})
 }
 
-// Run applies waiting activities until ctx ends.
+// Run applies waiting activities until ctx ends, then waits for its
+// workers to stop. Activities being applied when ctx ends are left for the
+// next run (nothing half-applied is committed).
 func (p *Processor) Run(ctx context.Context) {
 	p.init()
-	interval := p.PollInterval
-	if interval == 0 {
-		interval = time.Second
-	}
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		for {
-			n, err := p.ProcessPending(ctx, 50)
+	var workers sync.WaitGroup
+	defer workers.Wait()
+	appliers := p.applier.start(ctx)
+	defer appliers.Wait()
+
+	workers.Add(1)
+	go func() {
+		defer workers.Done()
+		p.pruneEvery(ctx)
+	}()
+
+	slots := make(chan struct{}, p.Workers)
+	poll := time.NewTicker(p.PollInterval)
+	defer poll.Stop()
+	for ctx.Err() == nil {
+		if free := cap(slots) - len(slots); free > 0 {
+			actors, err := p.claim(ctx, free)
 			if err != nil && ctx.Err() == nil {
-				p.Logger.Error("inbox processing failed", "err", err)
-				break
+				p.Logger.Error("claiming inbox work failed", "err", err)
 			}
-			if n == 0 {
-				break
+			for _, actor := range actors {
+				slots <- struct{}{}
+				workers.Add(1)
+				go func() {
+					defer workers.Done()
+					p.work(ctx, actor)
+					<-slots
+					p.Wake()
+				}()
 			}
 		}
 		select {
 		case <-ctx.Done():
-			return
 		case <-p.wake:
-		case <-t.C:
+		case <-poll.C:
 		}
 	}
 }
 
-// ProcessPending applies up to limit waiting activities and returns how many
-// it took. Several processes may run it at once: each activity is taken by
-// one of them.
-func (p *Processor) ProcessPending(ctx context.Context, limit int) (int, error) {
-	rows, err := p.Pool.Query(ctx, `SELECT seq FROM inbox_activities
-		WHERE processed_at IS NULL AND (next_attempt_at IS NULL OR next_attempt_at <= now())
-		ORDER BY seq LIMIT $1`, limit)
-	if err != nil {
-		return 0, err
-	}
-	seqs, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-	if err != nil {
-		return 0, err
-	}
-	for _, seq := range seqs {
-		if err := p.processOne(ctx, seq); err != nil {
-			return 0, err
+// work applies actor's due activities, oldest first, a bounded number per
+// lease so that the lease stays short and other actors get their turn.
+func (p *Processor) work(ctx context.Context, actor string) {
+	defer p.release(actor)
+	lease := newLeaseClock()
+	// The actor's own document, once looked up for one of its activities,
+	// serves the next ones under this lease: applying each would otherwise
+	// stop once to ask for it.
+	self := &needFetch{iri: actor, actor: true}
+	var known *fetchResult
+	for range leaseRounds {
+		batch, err := p.next(ctx, actor, leaseBatch)
+		if err != nil || len(batch) == 0 {
+			if err != nil && ctx.Err() == nil {
+				p.Logger.Error("reading inbox activities failed", "actor", actor, "err", err)
+			}
+			return
+		}
+		for _, in := range batch {
+			if lease.due() {
+				if err := p.renew(ctx, actor); err != nil {
+					return // lost it (or the database): another holder takes over
+				}
+				lease.renewed()
+			}
+			if known != nil {
+				in.fetched = map[string]fetchResult{fetchKey(self): *known}
+			}
+			ok := p.processOne(ctx, in)
+			if r, found := in.fetched[fetchKey(self)]; found && r.err == nil {
+				known = &r
+			}
+			if !ok {
+				return
+			}
 		}
 	}
-	return len(seqs), nil
 }
 
-// processOne applies one activity. A failure for a passing reason (a
-// server that was down, a database hiccup) leaves the activity waiting for a
-// later attempt, with backoff, up to MaxApplyAttempts; any other failure
-// (malformed, not allowed, not for anything here) is final. Either way the
-// reason is recorded on the row and logged: the sender was answered long ago.
-func (p *Processor) processOne(ctx context.Context, seq int64) error {
-	return pgx.BeginFunc(ctx, p.Pool, func(tx pgx.Tx) error {
-		var in Incoming
-		var attempts int
-		err := tx.QueryRow(ctx, `SELECT activity_id, actor_iri, type, recipient, body, attempts FROM inbox_activities
-			WHERE seq = $1 AND processed_at IS NULL FOR UPDATE SKIP LOCKED`, seq).
-			Scan(&in.ID, &in.Actor, &in.Type, &in.Recipient, &in.Body, &attempts)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return nil // taken by another process
-		}
-		if err != nil {
-			return err
-		}
-		applyErr := p.applyInSavepoint(ctx, tx, &in)
-		if applyErr != nil && ctx.Err() != nil {
-			return ctx.Err() // shutting down: leave it for the next run
-		}
-		attempts++
-		if applyErr != nil && transient(applyErr) && attempts < MaxApplyAttempts {
-			p.Logger.Info("activity not applied yet; will try again", "id", in.ID, "type", in.Type, "attempt", attempts, "reason", applyErr)
-			_, err = tx.Exec(ctx, `UPDATE inbox_activities SET attempts = $2, error = $3, next_attempt_at = now() + $4::interval WHERE seq = $1`,
-				seq, attempts, applyErr.Error(), applyBackoff(attempts).String())
-			return err
-		}
-		msg := ""
-		if applyErr != nil {
-			msg = applyErr.Error()
-			p.Logger.Info("activity not applied", "id", in.ID, "type", in.Type, "actor", in.Actor, "reason", msg)
-		}
-		_, err = tx.Exec(ctx, `UPDATE inbox_activities SET processed_at = now(), attempts = $2, error = $3 WHERE seq = $1`, seq, attempts, msg)
-		return err
+// next reads up to limit of actor's due activities, oldest first.
+func (p *Processor) next(ctx context.Context, actor string, limit int) ([]*Incoming, error) {
+	rows, err := p.Pool.Query(ctx, nextActivities, actor, limit)
+	if err != nil {
+		return nil, fmt.Errorf("activities of %s: %w", actor, err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (*Incoming, error) {
+		in := &Incoming{}
+		err := r.Scan(&in.seq, &in.ID, &in.Actor, &in.Type, &in.Recipient, &in.Body, &in.attempts)
+		return in, err
 	})
 }
 
-func (p *Processor) applyInSavepoint(ctx context.Context, tx pgx.Tx, in *Incoming) error {
-	if err := in.parse(); err != nil {
-		return err
+// nextActivities reads an actor's due activities in order, through
+// inbox_activities_actor_pending.
+const nextActivities = `SELECT seq, activity_id, actor_iri, type, recipient, body, attempts FROM inbox_activities i
+	WHERE actor_iri = $1 AND processed_at IS NULL AND (next_attempt_at IS NULL OR next_attempt_at <= now())
+	  AND NOT EXISTS (SELECT 1 FROM inbox_activities h WHERE h.actor_iri = $1 AND h.processed_at IS NULL
+	                  AND h.held AND h.next_attempt_at > now() AND h.seq < i.seq)
+	ORDER BY seq LIMIT $2`
+
+// processOne applies one activity: it hands it to the batch applier and,
+// each time applying it needs a remote document, fetches that outside any
+// transaction and hands it over again. It reports false when the worker
+// should stop (shutting down, the database keeps failing, or the activity
+// waits for its host's fetch budget, holding the actor's later ones back);
+// the activity then stays waiting.
+func (p *Processor) processOne(ctx context.Context, in *Incoming) bool {
+	start := time.Now()
+	parseErr := in.parse()
+	for fetches, failures := 0, 0; ; {
+		job := &applyJob{in: in, failed: parseErr}
+		if fetches >= maxFetches {
+			job.failed = fmt.Errorf("%w: needs more than %d remote documents", ErrMalformed, maxFetches)
+		}
+		res := p.applier.apply(ctx, job)
+		switch {
+		case ctx.Err() != nil:
+			return false
+		case res.err != nil:
+			if failures++; failures >= 3 {
+				p.Logger.Error("applying inbox activity failed; left for later", "id", in.ID, "err", res.err)
+				return false
+			}
+			time.Sleep(time.Duration(failures) * 100 * time.Millisecond)
+		case res.need != nil:
+			fetches++
+			p.fetch(ctx, in, res.need)
+		case res.held:
+			return false // its host is busy: the actor's next ones wait behind it
+		default:
+			if res.done && p.AppliedFunc != nil {
+				p.AppliedFunc(in.Type, time.Since(start))
+			}
+			return true
+		}
 	}
-	return pgx.BeginFunc(ctx, tx, func(sp pgx.Tx) error { return p.apply(ctx, sp, in) })
 }
 
 func (in *Incoming) parse() error {
@@ -185,7 +287,10 @@ func (in *Incoming) parse() error {
 	return nil
 }
 
-// apply dispatches to the file that handles the activity's type.
+// apply dispatches to the file that handles the activity's type. A handler
+// runs inside a savepoint of a batch transaction: it must not make network
+// calls, and asks for remote documents with p.objectOf, p.remoteObject and
+// p.actorOf (fetch.go), which end it with a needFetch the first time.
 func (p *Processor) apply(ctx context.Context, tx pgx.Tx, in *Incoming) error {
 	switch in.Type {
 	case "Follow":

@@ -2,6 +2,7 @@ package inbox
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -26,33 +27,6 @@ func (p *Processor) localCourse(ctx context.Context, iri string) (courses.Course
 		return courses.Course{}, false, nil
 	}
 	return c, err == nil, err
-}
-
-// objectOf returns the activity's object as an ActivityStreams object: the
-// embedded one when it comes from the actor's own origin (the signature
-// vouches for it), else the one fetched from its origin.
-func (p *Processor) objectOf(ctx context.Context, in *Incoming) (*vocab.Object, error) {
-	obj := in.Activity.Object
-	if obj == nil {
-		return nil, fmt.Errorf("%w: no object", ErrMalformed)
-	}
-	iri := obj.GetLink().String()
-	if obj.IsObject() && federation.SameOrigin(iri, in.Actor) {
-		return vocab.ToObject(obj)
-	}
-	return p.fetchObject(ctx, iri)
-}
-
-func (p *Processor) fetchObject(ctx context.Context, iri string) (*vocab.Object, error) {
-	body, err := p.Fetcher.Object(ctx, iri)
-	if err != nil {
-		return nil, err
-	}
-	item, err := vocab.UnmarshalJSON(body)
-	if err != nil || item == nil {
-		return nil, fmt.Errorf("%w: object %s", ErrMalformed, iri)
-	}
-	return vocab.ToObject(item)
 }
 
 // postFrom maps a Note or Article onto a post of courseIRI.
@@ -97,4 +71,74 @@ func attributedTo(o *vocab.Object) string {
 		return col[0].GetLink().String()
 	}
 	return o.AttributedTo.GetLink().String()
+}
+
+// isPublic reports whether the document doc (an object's JSON) is
+// addressed to the public collection, in to or cc, in any of the forms used
+// in the wild: the full IRI, "as:Public" or "Public". It reads the JSON
+// itself, since go-ap drops the compact forms. Only public posts reach a
+// course's discussion, its public page and its announce fan-out.
+func isPublic(doc []byte) bool {
+	var addr struct {
+		To json.RawMessage `json:"to"`
+		CC json.RawMessage `json:"cc"`
+	}
+	if json.Unmarshal(doc, &addr) != nil {
+		return false
+	}
+	for _, field := range []json.RawMessage{addr.To, addr.CC} {
+		for _, iri := range iris(field) {
+			switch iri {
+			case federation.Public, "as:Public", "Public":
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// iris reads an addressing property: one IRI, an object with an id, or a
+// list of either.
+func iris(v json.RawMessage) []string {
+	var one string
+	if json.Unmarshal(v, &one) == nil {
+		return []string{one}
+	}
+	var obj struct {
+		ID string `json:"id"`
+	}
+	if len(v) > 0 && v[0] == '{' && json.Unmarshal(v, &obj) == nil {
+		return []string{obj.ID}
+	}
+	var list []json.RawMessage
+	if json.Unmarshal(v, &list) != nil {
+		return nil
+	}
+	var out []string
+	for _, x := range list {
+		if len(x) > 0 && x[0] != '[' {
+			out = append(out, iris(x)...)
+		}
+	}
+	return out
+}
+
+// objectJSON is the JSON of the activity's object as it was decided on: the
+// embedded object, or the document fetched from its origin.
+func (in *Incoming) objectJSON(iri string) []byte {
+	if in.objectEmbedded() && in.ObjectIRI() == iri {
+		return in.raw["object"]
+	}
+	return in.fetched[iri].body
+}
+
+// errNotPublic marks a post that is direct or followers-only: colearn
+// publishes nothing of it (see FEDERATION.md).
+var errNotPublic = fmt.Errorf("%w: not addressed to the public", errIgnored)
+
+// mayAuthor reports whether authorIRI may be the author of the object
+// objectIRI: only when both share an origin. Co-authoring grants, when they
+// come, are checked here.
+func mayAuthor(objectIRI, authorIRI string) bool {
+	return authorIRI != "" && federation.SameOrigin(objectIRI, authorIRI)
 }

@@ -29,7 +29,7 @@ func transient(err error) bool {
 	switch {
 	case errors.Is(err, ErrMalformed), errors.Is(err, errIgnored),
 		errors.Is(err, courses.ErrForbidden), errors.Is(err, courses.ErrNotFound),
-		errors.Is(err, courses.ErrBlocked), errors.Is(err, courses.ErrTaken),
+		errors.Is(err, courses.ErrBlocked), errors.Is(err, courses.ErrTaken), errors.Is(err, courses.ErrTombstoned),
 		errors.Is(err, federation.ErrGone), errors.Is(err, federation.ErrForbiddenAddress),
 		errors.Is(err, federation.ErrTooLarge), errors.Is(err, federation.ErrDomainBlocked), errors.As(err, &ve):
 		return false

@@ -12,11 +12,24 @@ import (
 
 // update applies an author's edit of a post (and a local course re-announces
 // the Update to its members), or refreshes a cached remote actor that
-// changed its profile.
+// changed its profile. The stored post's author is checked before anything
+// is fetched. An Update of a post not seen yet (it overtook its Create) is
+// taken as the Create, with the same rules; the Create that follows then
+// changes nothing, since its post is older.
 func (p *Processor) update(ctx context.Context, tx pgx.Tx, in *Incoming) error {
 	if in.ObjectIRI() == in.Actor {
-		_, err := p.Fetcher.Actor(ctx, in.Actor, true)
+		_, err := p.actorOf(in, in.Actor, true)
 		return err
+	}
+	cur, err := p.Courses.PostByIRI(ctx, tx, in.ObjectIRI())
+	if errors.Is(err, courses.ErrNotFound) {
+		return p.create(ctx, tx, in)
+	}
+	if err != nil {
+		return err
+	}
+	if cur.AuthorIRI != in.Actor {
+		return fmt.Errorf("%s may not edit %s: %w", in.Actor, cur.IRI, courses.ErrNotOwner)
 	}
 	o, err := p.objectOf(ctx, in)
 	if err != nil {
@@ -25,15 +38,11 @@ func (p *Processor) update(ctx context.Context, tx pgx.Tx, in *Incoming) error {
 	if !isPostType(o) {
 		return fmt.Errorf("%w: Update of a %s", errIgnored, o.Type)
 	}
-	cur, err := p.Courses.PostByIRI(ctx, tx, o.ID.String())
-	if errors.Is(err, courses.ErrNotFound) {
-		return fmt.Errorf("%w: Update of an unknown post", errIgnored)
-	}
-	if err != nil {
-		return err
-	}
-	if cur.AuthorIRI != in.Actor || (attributedTo(o) != in.Actor && !moduleOfCourse(o, in.Actor)) {
+	if (attributedTo(o) != in.Actor && !moduleOfCourse(o, in.Actor)) || !mayAuthor(cur.IRI, in.Actor) {
 		return fmt.Errorf("%s may not edit %s: %w", in.Actor, cur.IRI, courses.ErrForbidden)
+	}
+	if !isPublic(in.objectJSON(o.ID.String())) {
+		return fmt.Errorf("edit of %s: %w", cur.IRI, errNotPublic)
 	}
 	edit := cur
 	edit.Content = o.Content.First().String()

@@ -22,6 +22,7 @@ type config struct {
 	LogLevel        string
 	AuthorizedFetch bool
 	SignatureWindow time.Duration
+	InboxRetention  time.Duration
 
 	// retryDelay overrides the delivery backoff; tests shorten it.
 	retryDelay func(attempt int) time.Duration
@@ -65,6 +66,11 @@ func serveFlags(fs *flag.FlagSet, c *config) {
 		d = time.Hour
 	}
 	fs.DurationVar(&c.SignatureWindow, "signature-window", d, "how far a signed request's Date may be from now (COLEARN_SIGNATURE_WINDOW)")
+	retention, err := time.ParseDuration(envOr("COLEARN_INBOX_RETENTION", "336h"))
+	if err != nil {
+		retention = 336 * time.Hour
+	}
+	fs.DurationVar(&c.InboxRetention, "inbox-retention", retention, "how long applied inbox activities are kept before they are pruned; 0 or less keeps them (COLEARN_INBOX_RETENTION)")
 }
 
 // newFlagSet makes a flag set that prints its usage to stderr.

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
@@ -101,7 +102,9 @@ func newInstance(ctx context.Context, cfg config, pool *pgxpool.Pool, log *slog.
 	in.processor = &inbox.Processor{
 		Pool: pool, Courses: in.courses, Fetcher: in.resolver, Sender: in.sender, URLs: in.urls, Logger: log,
 		Badges: in.badges,
+		Retention: inboxRetention(cfg.InboxRetention), AppliedFunc: in.metrics.activityApplied,
 	}
+	in.metrics.inboxPending(in.processor.Pending)
 	in.web = web.New(web.Config{
 		Pool:         pool,
 		Store:        in.courses,
@@ -188,4 +191,13 @@ func (in *instance) Close() {
 		in.log.Warn("stopping delivery workers", "err", err)
 	}
 	in.web.Close()
+}
+
+// inboxRetention maps the --inbox-retention flag onto the processor's
+// setting: zero or less keeps applied activities for good.
+func inboxRetention(d time.Duration) time.Duration {
+	if d <= 0 {
+		return -1
+	}
+	return d
 }

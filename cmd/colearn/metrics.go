@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"time"
@@ -19,6 +20,8 @@ type metrics struct {
 	duration   *prometheus.HistogramVec
 	sigFailed  *prometheus.CounterVec
 	activities *prometheus.CounterVec
+	applied    *prometheus.CounterVec
+	applyTime  prometheus.Histogram
 }
 
 func newMetrics() *metrics {
@@ -38,6 +41,14 @@ func newMetrics() *metrics {
 			Name: "colearn_inbox_activities_total", Help: "Activities accepted into inboxes, by type.",
 		}, []string{"type"}),
 	}
+	m.applied = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "colearn_inbox_applied_total", Help: "Inbox activities applied (or dropped for good), by type.",
+	}, []string{"type"})
+	m.applyTime = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "colearn_inbox_apply_seconds", Help: "Time to apply one inbox activity, from its claim to its commit.",
+		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+	})
+	m.reg.MustRegister(m.applied, m.applyTime)
 	m.reg.MustRegister(m.requests, m.duration, m.sigFailed, m.activities,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -50,6 +61,26 @@ func (m *metrics) handler() http.Handler {
 func (m *metrics) signatureFailed(reason string) { m.sigFailed.WithLabelValues(reason).Inc() }
 
 func (m *metrics) activityAccepted(t string) { m.activities.WithLabelValues(t).Inc() }
+
+func (m *metrics) activityApplied(t string, took time.Duration) {
+	m.applied.WithLabelValues(t).Inc()
+	m.applyTime.Observe(took.Seconds())
+}
+
+// inboxPending exports colearn_inbox_pending, counted at each scrape.
+func (m *metrics) inboxPending(count func(context.Context) (int64, error)) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "colearn_inbox_pending", Help: "Inbox activities accepted and not yet applied (-1 when the database does not answer).",
+	}, func() float64 {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		n, err := count(ctx)
+		if err != nil {
+			return -1
+		}
+		return float64(n)
+	}))
+}
 
 // instrument counts and times every request by its route pattern (never the
 // raw path, which would make unbounded series).

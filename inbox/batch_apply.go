@@ -1,0 +1,196 @@
+package inbox
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Batch applying: the workers hand their activities to a few appliers, each
+// of which takes every activity waiting (up to applyBatchMax) into one
+// transaction, each activity in its own savepoint, and commits them
+// together. A failing activity rolls back only its savepoint; the commit
+// (a WAL flush on a durable database) is paid once per batch.
+const (
+	appliers      = 4
+	applyBatchMax = 64
+)
+
+// applyJob is one attempt at applying an activity. When failed is set the
+// activity is not applied; failed is recorded as the outcome (a parse error,
+// too many fetches).
+type applyJob struct {
+	in     *Incoming
+	failed error
+	done   chan applyResult
+}
+
+// applyResult tells the worker how the attempt ended: need names a remote
+// document to fetch before trying again; err means the batch did not
+// commit (nothing of it is stored); done means the activity's outcome
+// (applied, dropped, or waiting for a retry) is committed; held means it
+// waits for its host's fetch budget.
+type applyResult struct {
+	need *needFetch
+	err  error
+	done bool
+	held bool
+}
+
+type applier struct {
+	p    *Processor
+	jobs chan *applyJob
+}
+
+func newApplier(p *Processor) *applier {
+	return &applier{p: p, jobs: make(chan *applyJob)}
+}
+
+// start runs the appliers until ctx ends: up to appliers of them, and no
+// more than a quarter of the pool's connections, so that the inbox, the
+// delivery queue and the workers' own reads always find one.
+func (a *applier) start(ctx context.Context) *sync.WaitGroup {
+	n := min(appliers, max(1, int(a.p.Pool.Config().MaxConns)/4))
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a.run(ctx)
+		}()
+	}
+	return &wg
+}
+
+// apply hands job to an applier and waits for its batch.
+func (a *applier) apply(ctx context.Context, job *applyJob) applyResult {
+	job.done = make(chan applyResult, 1)
+	select {
+	case a.jobs <- job:
+	case <-ctx.Done():
+		return applyResult{err: ctx.Err()}
+	}
+	select {
+	case res := <-job.done:
+		return res
+	case <-ctx.Done():
+		return applyResult{err: ctx.Err()}
+	}
+}
+
+func (a *applier) run(ctx context.Context) {
+	batch := make([]*applyJob, 0, applyBatchMax)
+	for {
+		select {
+		case j := <-a.jobs:
+			batch = append(batch, j)
+		case <-ctx.Done():
+			return
+		}
+	gather:
+		for len(batch) < applyBatchMax {
+			select {
+			case j := <-a.jobs:
+				batch = append(batch, j)
+			default:
+				break gather
+			}
+		}
+		start := time.Now()
+		results := a.p.applyBatch(ctx, batch)
+		a.p.Logger.Debug("inbox batch applied", "activities", len(batch), "took", time.Since(start))
+		for i, j := range batch {
+			j.done <- results[i]
+		}
+		clear(batch)
+		batch = batch[:0]
+	}
+}
+
+// applyBatch applies jobs in one transaction. Each activity's row is locked
+// and checked still pending first, so an activity is never applied twice,
+// even if two processes came to hold its actor's lease (one's lease
+// expired while it was stalled).
+func (p *Processor) applyBatch(ctx context.Context, jobs []*applyJob) []applyResult {
+	results := make([]applyResult, len(jobs))
+	err := pgx.BeginFunc(ctx, p.Pool, func(tx pgx.Tx) error {
+		for i, j := range jobs {
+			results[i] = applyResult{}
+			var pending bool
+			err := tx.QueryRow(ctx, lockActivity, j.in.seq).Scan(&pending)
+			if errors.Is(err, pgx.ErrNoRows) || err == nil && !pending {
+				results[i].done = true // applied elsewhere, or pruned
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			applyErr := j.failed
+			if applyErr == nil {
+				applyErr = pgx.BeginFunc(ctx, tx, func(sp pgx.Tx) error { return p.apply(ctx, sp, j.in) })
+			}
+			var need *needFetch
+			if errors.As(applyErr, &need) {
+				results[i].need = need
+				continue
+			}
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if err := p.record(ctx, tx, j.in, applyErr); err != nil {
+				return err
+			}
+			results[i].done = true
+			results[i].held = errors.Is(applyErr, errHostBusy)
+		}
+		return nil
+	})
+	if err != nil {
+		for i := range results {
+			results[i] = applyResult{err: err}
+		}
+	}
+	return results
+}
+
+// record stores an activity's outcome. A failure for a passing reason (a
+// server that was down) leaves the activity waiting for a later attempt,
+// with backoff, up to MaxApplyAttempts; a busy host only defers it, without
+// counting an attempt; any other failure (malformed, not allowed, not for
+// anything here) is final. The reason is recorded on the row and logged:
+// the sender was answered long ago.
+func (p *Processor) record(ctx context.Context, tx pgx.Tx, in *Incoming, applyErr error) error {
+	if errors.Is(applyErr, errHostBusy) {
+		_, err := tx.Exec(ctx, deferActivity, in.seq, applyErr.Error(), hostBusyDelay.String())
+		return err
+	}
+	attempts := in.attempts + 1
+	if applyErr != nil && transient(applyErr) && attempts < MaxApplyAttempts {
+		p.Logger.Info("activity not applied yet; will try again", "id", in.ID, "type", in.Type, "attempt", attempts, "reason", applyErr)
+		_, err := tx.Exec(ctx, retryActivity, in.seq, attempts, applyErr.Error(), applyBackoff(attempts).String())
+		return err
+	}
+	msg := ""
+	if applyErr != nil {
+		msg = applyErr.Error()
+		p.Logger.Info("activity not applied", "id", in.ID, "type", in.Type, "actor", in.Actor, "reason", msg)
+	}
+	_, err := tx.Exec(ctx, finishActivity, in.seq, attempts, msg)
+	return err
+}
+
+// hostBusyDelay is how long an activity waits when its host has no fetch
+// budget left.
+const hostBusyDelay = 2 * time.Second
+
+// The applier's statements, each finding its row by seq (the unique index
+// inbox_activities_seq).
+const (
+	lockActivity   = `SELECT processed_at IS NULL FROM inbox_activities WHERE seq = $1 FOR UPDATE`
+	deferActivity  = `UPDATE inbox_activities SET held = true, error = $2, next_attempt_at = now() + $3::interval WHERE seq = $1`
+	retryActivity  = `UPDATE inbox_activities SET held = false, attempts = $2, error = $3, next_attempt_at = now() + $4::interval WHERE seq = $1`
+	finishActivity = `UPDATE inbox_activities SET held = false, processed_at = now(), attempts = $2, error = $3 WHERE seq = $1`
+)

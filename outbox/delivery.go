@@ -20,7 +20,7 @@ import (
 // the answer, whether the delivery is done, retried, snoozed or abandoned:
 //
 //	2xx                          done; the host's breaker closes
-//	429, 5xx, network error      retried (Backoff), or snoozed for Retry-After
+//	401, 408, 429, 5xx, network  retried (Backoff), or snoozed for Retry-After
 //	410 Gone                     abandoned; GoneFunc reports the inbox
 //	other 4xx, forbidden address abandoned (river.JobCancel), no retry
 //	host paused by the breaker   snoozed until the pause ends, no request
@@ -107,14 +107,14 @@ func (w *deliveryWorker) outcome(ctx context.Context, job *river.Job[deliveryArg
 			}
 		}
 		return river.JobCancel(errors.Join(err, w.breaker.success(ctx, host)))
-	case errors.As(err, &status) && status.StatusCode != http.StatusTooManyRequests && status.StatusCode < 500:
+	case errors.As(err, &status) && !retryableStatus(status.StatusCode):
 		w.log.InfoContext(ctx, "delivery refused", "activity", job.Args.ActivityID, "inbox", inbox, "status", status.StatusCode)
 		return river.JobCancel(errors.Join(err, w.breaker.success(ctx, host)))
 	case errors.Is(err, federation.ErrForbiddenAddress):
 		return river.JobCancel(err)
 	}
 
-	// Retryable: 429, 5xx or a network error.
+	// Retryable: 401, 408, 429, 5xx or a network error.
 	if _, ferr := w.breaker.failure(ctx, host); ferr != nil {
 		w.log.WarnContext(ctx, "record host failure", "host", host, "err", ferr)
 	}
@@ -128,4 +128,18 @@ func (w *deliveryWorker) outcome(ctx context.Context, job *river.Job[deliveryArg
 		}
 	}
 	return err
+}
+
+// retryableStatus says whether a delivery answered with code is tried
+// again. Besides 429 and 5xx, 401 and 408 are: Mastodon answers 401 while it
+// cannot yet fetch the sender's key (its own fetch timed out, or the key
+// was just created), and 408 is the peer giving up on a slow request.
+func retryableStatus(code int) bool {
+	switch {
+	case code == http.StatusUnauthorized, code == http.StatusRequestTimeout, code == http.StatusTooManyRequests:
+		return true
+	case code >= 500:
+		return true
+	}
+	return false
 }

@@ -3,7 +3,9 @@ package outbox
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -105,7 +107,9 @@ func TestDeliveryOutcomes(t *testing.T) {
 			return http.StatusOK
 		}, requests: 2, delivered: true, state: "completed"},
 		{name: "400 is final", respond: statuses(400), requests: 1, state: "cancelled"},
-		{name: "401 is final", respond: statuses(401), requests: 1, state: "cancelled"},
+		{name: "403 is final", respond: statuses(403), requests: 1, state: "cancelled"},
+		{name: "401 twice then accepted", respond: statuses(401, 401), requests: 3, delivered: true, state: "completed"},
+		{name: "408 then accepted", respond: statuses(408), requests: 2, delivered: true, state: "completed"},
 		{name: "429 with Retry-After", respond: func(n int64, w http.ResponseWriter) int {
 			if n == 1 {
 				w.Header().Set("Retry-After", "1")
@@ -279,4 +283,52 @@ func TestPendingDeliveriesSurviveRestart(t *testing.T) {
 	up.Store(true)
 	b.start(t, slow)
 	waitFor(t, 10*time.Second, "both deliveries after the restart", func() bool { return len(s.delivered()) == 2 })
+}
+
+// lateKeys is a receiving server's key cache that cannot fetch the
+// sender's key until ready is set, as Mastodon cannot while the sender's
+// actor is not yet reachable: it answers 401 meanwhile.
+type lateKeys struct {
+	keys  keyResolver
+	ready *atomic.Bool
+	tries *atomic.Int64
+}
+
+func (k lateKeys) ResolveKey(ctx context.Context, keyID string, refresh bool) (federation.PublicKey, error) {
+	if k.tries.Add(1); !k.ready.Load() {
+		return federation.PublicKey{}, errors.New("key fetch timed out")
+	}
+	return k.keys.ResolveKey(ctx, keyID, refresh)
+}
+
+// A receiver that verifies signatures and answers 401 while it cannot get
+// the sender's key gets the delivery once it can.
+func TestDelivery401WhileKeyUnavailableIsRetried(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	var ready atomic.Bool
+	var tries, delivered atomic.Int64
+	v := &federation.Verifier{Keys: lateKeys{keys: keyResolver{federation.MainKey(b.actorIRI): b.pub}, ready: &ready, tries: &tries}}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if _, err := v.Verify(r.Context(), r, body); err != nil {
+			http.Error(w, "signature invalid", http.StatusUnauthorized)
+			return
+		}
+		delivered.Add(1)
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	t.Cleanup(srv.Close)
+	o := b.start(t, nil)
+	b.publish(t, o, b.activity(1, srv.URL+"/users/ann/inbox"))
+
+	waitFor(t, 10*time.Second, "two refused attempts", func() bool { return tries.Load() >= 2 })
+	if st := b.jobStates(t); st["cancelled"] != 0 || st["discarded"] != 0 {
+		t.Fatalf("delivery abandoned after a 401: %v", st)
+	}
+	ready.Store(true)
+	waitFor(t, 10*time.Second, "the delivery to complete", func() bool { return b.jobStates(t)["completed"] == 1 })
+	if n := delivered.Load(); n != 1 {
+		t.Fatalf("delivered %d times, want 1", n)
+	}
 }

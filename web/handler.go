@@ -42,6 +42,9 @@ type Config struct {
 	// ProfileChangedFunc is told when a user edits their profile, so that
 	// cached actor documents can be dropped (may be nil).
 	ProfileChangedFunc func(username string)
+	// Throttle limits sign-in and sign-up attempts; the zero value is the
+	// default.
+	Throttle Throttle
 }
 
 // Handler serves the HTML pages. Create it with New and stop it with Close.
@@ -54,13 +57,14 @@ type Handler struct {
 	cop         *http.CrossOriginProtection
 	pages       map[string]*pageTemplate
 	static      http.Handler
+	throttle    *throttle
 }
 
 // New returns a Handler for cfg. It starts a goroutine that deletes expired
 // sessions every five minutes; Close stops it. It panics if the embedded
 // templates do not parse, which a test catches before any release.
 func New(cfg Config) *Handler {
-	h := &Handler{cfg: cfg, log: cfg.Logger}
+	h := &Handler{cfg: cfg, log: cfg.Logger, throttle: newThrottle(cfg.Throttle)}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -204,8 +205,13 @@ func TestCircuitBreakerPausesFailingHost(t *testing.T) {
 	if n := s.requests.Load(); n != paused {
 		t.Fatalf("paused host got %d more requests", n-paused)
 	}
-	if st := b.jobStates(t); st["scheduled"] != len(inboxes) {
-		t.Errorf("jobs %v, want all %d snoozed", st, len(inboxes))
+	// One job carries the host's six inboxes: it waits, with all six.
+	if st := b.jobStates(t); st["scheduled"] != 1 || len(st) != 1 {
+		t.Errorf("jobs %v, want the one job snoozed", st)
+	}
+	var left int
+	if err := b.pool.QueryRow(context.Background(), `SELECT jsonb_array_length(args->'inboxes') FROM river_job WHERE kind = 'outbox_delivery'`).Scan(&left); err != nil || left != len(inboxes) {
+		t.Errorf("the waiting job carries %d inboxes (%v), want %d", left, err, len(inboxes))
 	}
 }
 
@@ -331,4 +337,62 @@ func TestDelivery401WhileKeyUnavailableIsRetried(t *testing.T) {
 	if n := delivered.Load(); n != 1 {
 		t.Fatalf("delivered %d times, want 1", n)
 	}
+}
+
+// One job carries three inboxes of one host; the one that fails is retried
+// alone, and the two that took the delivery are not sent it again.
+func TestDeliveryRetriesOnlyFailedInboxes(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	var mu sync.Mutex
+	perPath := map[string]int{}
+	s := newSink(t, keyResolver{federation.MainKey(b.actorIRI): b.pub}, nil)
+	s.respond = func(_ int64, w http.ResponseWriter) int { return http.StatusAccepted }
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		perPath[r.URL.Path]++
+		n := perPath[r.URL.Path]
+		mu.Unlock()
+		if r.URL.Path == "/users/bob/inbox" && n == 1 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		s.serve(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	o := b.start(t, nil)
+	inboxes := []string{srv.URL + "/users/ann/inbox", srv.URL + "/users/bob/inbox", srv.URL + "/users/cat/inbox"}
+	b.publish(t, o, b.activity(1, inboxes...))
+
+	waitFor(t, 10*time.Second, "all three delivered", func() bool { return len(s.delivered()) == 3 })
+	waitFor(t, 10*time.Second, "both jobs completed", func() bool { return b.jobStates(t)["completed"] == 2 })
+	mu.Lock()
+	defer mu.Unlock()
+	want := map[string]int{"/users/ann/inbox": 1, "/users/bob/inbox": 2, "/users/cat/inbox": 1}
+	for p, n := range want {
+		if perPath[p] != n {
+			t.Errorf("%s got %d requests, want %d (all: %v)", p, perPath[p], n, perPath)
+		}
+	}
+	var jobs int
+	if err := b.pool.QueryRow(context.Background(), `SELECT count(*) FROM river_job WHERE kind = 'outbox_delivery' AND args->'inboxes' = $1::jsonb AND (args->>'failures')::int = 1`, `["`+inboxes[1]+`"]`).Scan(&jobs); err != nil || jobs != 1 {
+		t.Errorf("continuation job for bob alone: %d (%v), want 1", jobs, err)
+	}
+}
+
+// Finished delivery jobs are deleted by River's cleaner after the
+// configured retention.
+func TestFinishedDeliveriesPruned(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	s := newSink(t, keyResolver{federation.MainKey(b.actorIRI): b.pub}, nil)
+	o := b.start(t, func(c *Config) { c.CompletedRetention = time.Millisecond })
+	b.publish(t, o, b.activity(1, s.url("/users/ann/inbox")))
+	waitFor(t, 10*time.Second, "the delivery", func() bool { return len(s.delivered()) == 1 })
+	// River's cleaner runs when this client becomes leader, then every 30 s.
+	waitFor(t, 75*time.Second, "finished jobs pruned", func() bool {
+		var n int
+		b.pool.QueryRow(context.Background(), `SELECT count(*) FROM river_job`).Scan(&n)
+		return n == 0
+	})
 }

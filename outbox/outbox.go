@@ -178,3 +178,18 @@ func (o *Outbox) Publish(ctx context.Context, tx pgx.Tx, a Activity) error {
 	}
 	return nil
 }
+
+// Pending returns how many deliveries (inboxes, not jobs) are waiting or
+// running: the delivery queue's depth. It reads River's table, so it costs
+// a query; call it when metrics are scraped, not per delivery.
+func (o *Outbox) Pending(ctx context.Context) (int64, error) {
+	var n int64
+	err := o.pool.QueryRow(ctx, `
+		SELECT coalesce(sum(greatest(jsonb_array_length(coalesce(args->'inboxes', '[]'::jsonb)), 1)), 0)::bigint
+		FROM river_job
+		WHERE kind = 'outbox_delivery' AND state IN ('available', 'scheduled', 'retryable', 'running', 'pending')`).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count pending deliveries: %w", err)
+	}
+	return n, nil
+}

@@ -74,12 +74,15 @@ func newInstance(ctx context.Context, cfg config, pool *pgxpool.Pool, log *slog.
 			_, err := in.courses.RemoveGone(ctx, pool, inbox)
 			return err
 		},
-		RetryDelayFunc: cfg.retryDelay,
+		RetryDelayFunc:     cfg.retryDelay,
+		OutcomeFunc:        in.metrics.deliveryOutcome,
+		CompletedRetention: cfg.DeliveryRetention,
 	})
 	if err != nil {
 		return nil, err
 	}
 	in.outbox = ob
+	in.metrics.gaugeFunc("colearn_delivery_pending", "Deliveries (one per inbox) queued or running.", ob.Pending)
 	in.sender = &outbox.Sender{Outbox: ob, URLs: in.urls}
 	in.actions = &outbox.Actions{Pool: pool, Courses: in.courses, Keys: in.keys, Sender: in.sender, Resolver: in.resolver}
 	in.processor = &inbox.Processor{
@@ -96,6 +99,7 @@ func newInstance(ctx context.Context, cfg config, pool *pgxpool.Pool, log *slog.
 		Logger:       log,
 		// A profile edit must reach peers now, not when the cache expires.
 		ProfileChangedFunc: in.docs.Forget,
+		Throttle:           web.Throttle{ClientAddrHeader: cfg.ClientAddrHeader},
 	})
 	in.handler = in.routes()
 
@@ -124,7 +128,6 @@ func (in *instance) routes() http.Handler {
 	r.Use(middleware.Recoverer, in.metrics.instrument)
 	r.Get("/healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	r.Get("/readyz", in.ready)
-	r.Method(http.MethodGet, "/metrics", in.metrics.handler())
 	fed := &federation.Handler{
 		URLs: in.urls, Courses: in.courses, Keys: in.keys, Verifier: in.verifier,
 		AuthorizedFetch: in.cfg.AuthorizedFetch, SignatureFailureFunc: in.metrics.signatureFailed,

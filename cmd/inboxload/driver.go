@@ -56,6 +56,7 @@ type report struct {
 	load                   pass
 	drain                  time.Duration // last 202 until nothing pending
 	drainSource            string
+	drainErr               error // the backlog did not drain within the limit
 	dup                    *pass
 }
 
@@ -72,10 +73,15 @@ func (d *driver) load(ctx context.Context) (*report, error) {
 	// the backlog time is what the report is about, not this figure's
 	// cleanliness. The lower of the two is the ratio's baseline.
 	at, source, err := d.bl.drained(ctx, d.o.drainLimit)
+	rep.drainSource = source
 	if err != nil {
-		return nil, err
+		if source == "" {
+			return nil, err // no way to read the backlog at all
+		}
+		rep.drainErr = err // reported as a MISS, with the figures
+	} else {
+		rep.drain = max(at.Sub(rep.load.last202), 0)
 	}
-	rep.drain, rep.drainSource = max(at.Sub(rep.load.last202), 0), source
 	if rep.verify, err = verifyRate(time.Second); err != nil {
 		return nil, err
 	}

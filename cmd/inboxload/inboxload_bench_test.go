@@ -38,7 +38,8 @@ func BenchmarkInboxLoad(b *testing.B) {
 	if fsync != "on" || syncCommit != "on" {
 		b.Fatalf("the instance's PostgreSQL is not durable: fsync=%s synchronous_commit=%s", fsync, syncCommit)
 	}
-	o, err := parse(in.args(n), os.Stderr)
+	// The target is 10 s; two minutes tell how far off a miss is.
+	o, err := parse(in.args(n, "-drain-limit", "2m"), os.Stderr)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -63,7 +64,9 @@ func BenchmarkInboxLoad(b *testing.B) {
 		b.ReportMetric(rep.load.rate(), "accepted/s")
 		b.ReportMetric(rep.load.rate()/rep.baseline(), "ratio-to-verify")
 		b.ReportMetric(rep.load.fifths[4]/rep.load.fifths[0], "last/first-fifth")
-		b.ReportMetric(rep.drain.Seconds(), "s-to-applied")
+		if rep.drainErr == nil {
+			b.ReportMetric(rep.drain.Seconds(), "s-to-applied")
+		}
 		b.ReportMetric(rep.dup.rate()/rep.load.rate(), "dup-ratio")
 		b.ReportMetric(float64(rep.load.p99.Microseconds())/1000, "p99-ms")
 	}

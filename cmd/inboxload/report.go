@@ -40,8 +40,12 @@ func (r *report) print(w io.Writer) {
 	fmt.Fprintf(w, "  ratio           %8.3f   target ≥ %.2f  %s\n", ratio, targetRatio, verdict(ratio >= targetRatio))
 	fmt.Fprintf(w, "  fifths          %8.0f … %.0f/s (%.0f %.0f %.0f %.0f %.0f); last ÷ first %.2f, target ≥ %.1f  %s\n",
 		l.fifths[0], l.fifths[4], l.fifths[0], l.fifths[1], l.fifths[2], l.fifths[3], l.fifths[4], sustain, targetSustain, verdict(sustain >= targetSustain))
-	fmt.Fprintf(w, "  applied         %8s after the last 202 (backlog read from %s), target ≤ %s  %s\n",
-		r.drain.Round(time.Millisecond), r.drainSource, targetDrain, verdict(r.drain <= targetDrain))
+	if r.drainErr != nil {
+		fmt.Fprintf(w, "  applied         not drained: %v (backlog read from %s), target ≤ %s  MISS\n", r.drainErr, r.drainSource, targetDrain)
+	} else {
+		fmt.Fprintf(w, "  applied         %8s after the last 202 (backlog read from %s), target ≤ %s  %s\n",
+			r.drain.Round(time.Millisecond), r.drainSource, targetDrain, verdict(r.drain <= targetDrain))
+	}
 	if r.dup != nil {
 		d := r.dup
 		dr := d.rate() / l.rate()

@@ -147,6 +147,9 @@ func TestInboxLoadAppliesEverything(t *testing.T) {
 	if err != nil {
 		t.Fatalf("load: %v\n%s", err, in.out)
 	}
+	if rep.drainErr != nil {
+		t.Fatalf("backlog: %v", rep.drainErr)
+	}
 	if rep.load.accepted != 300 {
 		t.Fatalf("accepted %d of 300 (first failure %s)", rep.load.accepted, rep.load.firstError)
 	}

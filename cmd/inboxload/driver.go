@@ -13,6 +13,9 @@ type driver struct {
 	target *target
 	reqs   []signed
 	bl     *backlog
+	// sendingFunc, when set, is called as the load pass starts (true) and
+	// ends (false); the benchmark samples CPU time there.
+	sendingFunc func(start bool)
 }
 
 // prepare starts the actors, has them follow the course and pre-signs the
@@ -68,7 +71,13 @@ func (d *driver) load(ctx context.Context) (*report, error) {
 	if rep.verifyBefore, err = verifyRate(time.Second); err != nil {
 		return nil, err
 	}
+	if d.sendingFunc != nil {
+		d.sendingFunc(true)
+	}
 	rep.load = d.target.send(ctx, d.reqs, d.o.concurrency)
+	if d.sendingFunc != nil {
+		d.sendingFunc(false)
+	}
 	// Measured while the backlog drains, as the instance then works too:
 	// the backlog time is what the report is about, not this figure's
 	// cleanliness. The lower of the two is the ratio's baseline.

@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"runtime"
 	"strconv"
 	"testing"
+	"time"
 )
 
 // BenchmarkInboxLoad is the whole-server inbox benchmark: a real `colearn
@@ -50,10 +53,22 @@ func BenchmarkInboxLoad(b *testing.B) {
 	defer d.close()
 	b.ResetTimer()
 	for range b.N {
+		// CPU shares over the load pass itself, not the backlog wait.
+		var cpu0, cpu1 cpuShares
+		var t0, t1 time.Time
+		d.sendingFunc = func(start bool) {
+			if start {
+				cpu0, t0 = in.cpu(), time.Now()
+			} else {
+				cpu1, t1 = in.cpu(), time.Now()
+			}
+		}
 		rep, err := d.load(ctx)
 		if err != nil {
 			b.Fatalf("load: %v\n%s", err, in.out)
 		}
+		colearn, postgres, driver := cpu0.cores(cpu1, t1.Sub(t0))
+		fmt.Printf("  cores used while posting: colearn %.2f, PostgreSQL %.2f, this driver %.2f (of %d)\n", colearn, postgres, driver, runtime.NumCPU())
 		b.StopTimer()
 		in.restart(b)
 		b.StartTimer()

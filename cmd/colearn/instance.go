@@ -85,6 +85,9 @@ func newInstance(ctx context.Context, cfg config, pool *pgxpool.Pool, log *slog.
 	in.metrics.gaugeFunc("colearn_delivery_pending", "Deliveries (one per inbox) queued or running.", ob.Pending)
 	in.sender = &outbox.Sender{Outbox: ob, URLs: in.urls}
 	in.actions = &outbox.Actions{Pool: pool, Courses: in.courses, Keys: in.keys, Sender: in.sender, Resolver: in.resolver}
+	// CACHE-INVALIDATION CALL SITE: a syllabus change drops the course's
+	// cached documents (switch to the cache work's entry point when it lands).
+	in.actions.ModuleChangedFunc = in.docs.Forget
 	in.processor = &inbox.Processor{
 		Pool: pool, Courses: in.courses, Fetcher: in.resolver, Sender: in.sender, URLs: in.urls, Logger: log,
 	}
@@ -135,6 +138,7 @@ func (in *instance) routes() http.Handler {
 	}
 	fed.CoursePageFunc = in.web.CoursePage
 	fed.Routes(r)
+	fed.ModuleRoutes(r, in.web.SyllabusPage, in.web.ModulePage)
 	ib := &inbox.Handler{
 		Pool: in.pool, Verifier: in.verifier, Recipients: in.courses, URLs: in.urls, Logger: in.log,
 		SignatureFailureFunc: in.metrics.signatureFailed, AcceptedFunc: in.metrics.activityAccepted,

@@ -5,6 +5,9 @@
 //	colearn migrate            apply database migrations and exit
 //	colearn user create        create an account (password on stdin)
 //	colearn course create      create a course
+//	colearn course export      write a course archive
+//	colearn course import      create a course from an archive
+//	colearn module             list, show, add and edit modules
 //	colearn healthcheck        probe a running instance's /healthz
 //	colearn version            print the version
 package main
@@ -35,6 +38,11 @@ Usage:
                                              read from stdin (or prompted for)
   colearn course create --owner USERNAME --slug SLUG --title TITLE [flags]
                                              create a course (a fediverse group)
+  colearn course export SLUG                 write the course as one archive to stdout
+  colearn course import --owner USERNAME FILE
+                                             create a course from an archive
+  colearn module list|show|add|edit --course SLUG [flags]
+                                             work on a course's syllabus
   colearn healthcheck                        exit 0 if the local instance is healthy
   colearn version                            print the version
 
@@ -73,6 +81,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return userCommand(ctx, args[1:], stdin, stdout, stderr)
 	case "course":
 		return courseCommand(ctx, args[1:], stdout, stderr)
+	case "module":
+		return moduleCommand(ctx, args[1:], stdout, stderr)
 	case "healthcheck":
 		return healthcheckCommand(ctx, args[1:], stderr)
 	case "version", "--version":

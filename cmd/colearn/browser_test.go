@@ -13,8 +13,6 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-
-	"github.com/colearn/colearn/courses"
 )
 
 // browserChromium is where Debian's chromium package installs the browser.
@@ -87,9 +85,6 @@ func TestBrowserCourseFlow(t *testing.T) {
 	t.Parallel()
 	tab := browserContext(t, 60*time.Second)
 	ti := startInstance(t, testInstanceOptions{})
-	if err := ti.courses.SetRegistrations(t.Context(), courses.RegistrationsOpen); err != nil { // a fresh instance is invitation-only
-		t.Fatal(err)
-	}
 	base := "http://" + ti.addr
 	const postText = "Hello from the browser, fellow gophers"
 

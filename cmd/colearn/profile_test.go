@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/colearn/colearn/courses"
 	"github.com/colearn/colearn/federation"
 )
 
@@ -17,9 +16,6 @@ import (
 func TestProfileEditReachesActor(t *testing.T) {
 	t.Parallel()
 	a := startInstance(t, testInstanceOptions{})
-	if err := a.courses.SetRegistrations(t.Context(), courses.RegistrationsOpen); err != nil { // a fresh instance is invitation-only
-		t.Fatal(err)
-	}
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	post := func(path string, form url.Values) {

@@ -33,7 +33,12 @@ RUN apt-get update \
 
 COPY --from=builder /out/colearn /usr/local/bin/colearn
 
+# Metrics listen on all of the container's interfaces (127.0.0.1 would be
+# unreachable from outside it), and are not published by this image: reach
+# them on a private network (docker-compose.yml exposes them to the compose
+# network only), never on the public port.
 ENV COLEARN_LISTEN=:8080 \
+    COLEARN_METRICS_LISTEN=:9464 \
     COLEARN_DATA=/data
 
 VOLUME ["/data"]

@@ -2,6 +2,7 @@ package courses
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -27,9 +28,17 @@ type querier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
+// DefaultRegistrations is a fresh instance's mode: invitation-only, so
+// that an instance nobody has configured yet is not an open sign-up form
+// for spammers. An admin opens registrations at /admin/settings.
+const DefaultRegistrations = RegistrationsInvite
+
 func registrations(ctx context.Context, q querier) (RegistrationMode, error) {
 	var m RegistrationMode
 	err := q.QueryRow(ctx, `SELECT value FROM instance_settings WHERE key = 'registrations'`).Scan(&m)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return DefaultRegistrations, nil
+	}
 	if err != nil {
 		return "", fmt.Errorf("read registration mode: %w", notFound(err))
 	}

@@ -13,8 +13,8 @@ import (
 func TestRegistrationsSetting(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	if m, err := b.store.Registrations(b.ctx); err != nil || m != courses.RegistrationsOpen {
-		t.Fatalf("default mode = %q, %v; want open", m, err)
+	if m, err := b.store.Registrations(b.ctx); err != nil || m != courses.RegistrationsInvite {
+		t.Fatalf("a fresh instance's mode = %q, %v; want invite", m, err)
 	}
 	for _, m := range []courses.RegistrationMode{courses.RegistrationsInvite, courses.RegistrationsClosed, courses.RegistrationsOpen} {
 		if err := b.store.SetRegistrations(b.ctx, m); err != nil {

@@ -192,7 +192,7 @@ func (a *Actions) ResolveReport(ctx context.Context, u courses.User, id int64, r
 			if a.urls().IsLocal(r.TargetIRI) {
 				return fmt.Errorf("report %d: the account is local: %w", id, courses.ErrForbidden)
 			}
-			blockedHost = hostOf(r.TargetIRI)
+			blockedHost = iriHost(r.TargetIRI)
 			if _, _, err := a.blockDomainTx(ctx, tx, u.Username, blockedHost, reason, r.ID); err != nil {
 				return err
 			}
@@ -213,15 +213,6 @@ func (a *Actions) ResolveReport(ctx context.Context, u courses.User, id int64, r
 		a.Domains.Invalidate()
 	}
 	return r, err
-}
-
-// hostOf returns the host[:port] of an absolute IRI, or "".
-func hostOf(iri string) string {
-	u, err := url.Parse(iri)
-	if err != nil {
-		return ""
-	}
-	return strings.ToLower(u.Host)
 }
 
 // ReportTarget is what a local user reports: a post (its author is the
@@ -342,4 +333,13 @@ func (a *Actions) knownAccount(ctx context.Context, iri string) error {
 		}
 	}
 	return fmt.Errorf("report %s: %w", iri, courses.ErrNotFound)
+}
+
+// iriHost returns the lower-cased host[:port] of an absolute IRI, or "".
+func iriHost(iri string) string {
+	u, err := url.Parse(iri)
+	if err != nil {
+		return ""
+	}
+	return strings.ToLower(u.Host)
 }

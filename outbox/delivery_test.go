@@ -3,7 +3,10 @@ package outbox
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
+	"net/http/httptest"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -105,7 +108,9 @@ func TestDeliveryOutcomes(t *testing.T) {
 			return http.StatusOK
 		}, requests: 2, delivered: true, state: "completed"},
 		{name: "400 is final", respond: statuses(400), requests: 1, state: "cancelled"},
-		{name: "401 is final", respond: statuses(401), requests: 1, state: "cancelled"},
+		{name: "403 is final", respond: statuses(403), requests: 1, state: "cancelled"},
+		{name: "401 twice then accepted", respond: statuses(401, 401), requests: 3, delivered: true, state: "completed"},
+		{name: "408 then accepted", respond: statuses(408), requests: 2, delivered: true, state: "completed"},
 		{name: "429 with Retry-After", respond: func(n int64, w http.ResponseWriter) int {
 			if n == 1 {
 				w.Header().Set("Retry-After", "1")
@@ -200,8 +205,13 @@ func TestCircuitBreakerPausesFailingHost(t *testing.T) {
 	if n := s.requests.Load(); n != paused {
 		t.Fatalf("paused host got %d more requests", n-paused)
 	}
-	if st := b.jobStates(t); st["scheduled"] != len(inboxes) {
-		t.Errorf("jobs %v, want all %d snoozed", st, len(inboxes))
+	// One job carries the host's six inboxes: it waits, with all six.
+	if st := b.jobStates(t); st["scheduled"] != 1 || len(st) != 1 {
+		t.Errorf("jobs %v, want the one job snoozed", st)
+	}
+	var left int
+	if err := b.pool.QueryRow(context.Background(), `SELECT jsonb_array_length(args->'inboxes') FROM river_job WHERE kind = 'outbox_delivery'`).Scan(&left); err != nil || left != len(inboxes) {
+		t.Errorf("the waiting job carries %d inboxes (%v), want %d", left, err, len(inboxes))
 	}
 }
 
@@ -279,4 +289,110 @@ func TestPendingDeliveriesSurviveRestart(t *testing.T) {
 	up.Store(true)
 	b.start(t, slow)
 	waitFor(t, 10*time.Second, "both deliveries after the restart", func() bool { return len(s.delivered()) == 2 })
+}
+
+// lateKeys is a receiving server's key cache that cannot fetch the
+// sender's key until ready is set, as Mastodon cannot while the sender's
+// actor is not yet reachable: it answers 401 meanwhile.
+type lateKeys struct {
+	keys  keyResolver
+	ready *atomic.Bool
+	tries *atomic.Int64
+}
+
+func (k lateKeys) ResolveKey(ctx context.Context, keyID string, refresh bool) (federation.PublicKey, error) {
+	if k.tries.Add(1); !k.ready.Load() {
+		return federation.PublicKey{}, errors.New("key fetch timed out")
+	}
+	return k.keys.ResolveKey(ctx, keyID, refresh)
+}
+
+// A receiver that verifies signatures and answers 401 while it cannot get
+// the sender's key gets the delivery once it can.
+func TestDelivery401WhileKeyUnavailableIsRetried(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	var ready atomic.Bool
+	var tries, delivered atomic.Int64
+	v := &federation.Verifier{Keys: lateKeys{keys: keyResolver{federation.MainKey(b.actorIRI): b.pub}, ready: &ready, tries: &tries}}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if _, err := v.Verify(r.Context(), r, body); err != nil {
+			http.Error(w, "signature invalid", http.StatusUnauthorized)
+			return
+		}
+		delivered.Add(1)
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	t.Cleanup(srv.Close)
+	o := b.start(t, nil)
+	b.publish(t, o, b.activity(1, srv.URL+"/users/ann/inbox"))
+
+	waitFor(t, 10*time.Second, "two refused attempts", func() bool { return tries.Load() >= 2 })
+	if st := b.jobStates(t); st["cancelled"] != 0 || st["discarded"] != 0 {
+		t.Fatalf("delivery abandoned after a 401: %v", st)
+	}
+	ready.Store(true)
+	waitFor(t, 10*time.Second, "the delivery to complete", func() bool { return b.jobStates(t)["completed"] == 1 })
+	if n := delivered.Load(); n != 1 {
+		t.Fatalf("delivered %d times, want 1", n)
+	}
+}
+
+// One job carries three inboxes of one host; the one that fails is retried
+// alone, and the two that took the delivery are not sent it again.
+func TestDeliveryRetriesOnlyFailedInboxes(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	var mu sync.Mutex
+	perPath := map[string]int{}
+	s := newSink(t, keyResolver{federation.MainKey(b.actorIRI): b.pub}, nil)
+	s.respond = func(_ int64, w http.ResponseWriter) int { return http.StatusAccepted }
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		perPath[r.URL.Path]++
+		n := perPath[r.URL.Path]
+		mu.Unlock()
+		if r.URL.Path == "/users/bob/inbox" && n == 1 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		s.serve(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	o := b.start(t, nil)
+	inboxes := []string{srv.URL + "/users/ann/inbox", srv.URL + "/users/bob/inbox", srv.URL + "/users/cat/inbox"}
+	b.publish(t, o, b.activity(1, inboxes...))
+
+	waitFor(t, 10*time.Second, "all three delivered", func() bool { return len(s.delivered()) == 3 })
+	waitFor(t, 10*time.Second, "both jobs completed", func() bool { return b.jobStates(t)["completed"] == 2 })
+	mu.Lock()
+	defer mu.Unlock()
+	want := map[string]int{"/users/ann/inbox": 1, "/users/bob/inbox": 2, "/users/cat/inbox": 1}
+	for p, n := range want {
+		if perPath[p] != n {
+			t.Errorf("%s got %d requests, want %d (all: %v)", p, perPath[p], n, perPath)
+		}
+	}
+	var jobs int
+	if err := b.pool.QueryRow(context.Background(), `SELECT count(*) FROM river_job WHERE kind = 'outbox_delivery' AND args->'inboxes' = $1::jsonb AND (args->>'failures')::int = 1`, `["`+inboxes[1]+`"]`).Scan(&jobs); err != nil || jobs != 1 {
+		t.Errorf("continuation job for bob alone: %d (%v), want 1", jobs, err)
+	}
+}
+
+// Finished delivery jobs are deleted by River's cleaner after the
+// configured retention.
+func TestFinishedDeliveriesPruned(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	s := newSink(t, keyResolver{federation.MainKey(b.actorIRI): b.pub}, nil)
+	o := b.start(t, func(c *Config) { c.CompletedRetention = time.Millisecond })
+	b.publish(t, o, b.activity(1, s.url("/users/ann/inbox")))
+	waitFor(t, 10*time.Second, "the delivery", func() bool { return len(s.delivered()) == 1 })
+	// River's cleaner runs when this client becomes leader, then every 30 s.
+	waitFor(t, 75*time.Second, "finished jobs pruned", func() bool {
+		var n int
+		b.pool.QueryRow(context.Background(), `SELECT count(*) FROM river_job`).Scan(&n)
+		return n == 0
+	})
 }

@@ -1,6 +1,7 @@
 package outbox
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/url"
@@ -10,14 +11,12 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
-
-	"github.com/colearn/colearn/courses"
 )
 
-// fanoutWorker turns one published activity into one delivery job per
-// distinct inbox, inserted in one batch (COPY, River's InsertManyFastTx) in
-// the same transaction that marks the fan-out done, so a crash can neither
-// lose nor double the deliveries.
+// fanoutWorker turns one published activity into delivery jobs, each
+// carrying up to MaxInboxesPerJob inboxes of one host, inserted in one batch
+// (COPY, River's InsertManyFastTx) in the same transaction that marks the
+// fan-out done, so a crash can neither lose nor double the deliveries.
 type fanoutWorker struct {
 	river.WorkerDefaults[fanoutArgs]
 	pool *pgxpool.Pool
@@ -31,20 +30,20 @@ func (w *fanoutWorker) Work(ctx context.Context, job *river.Job[fanoutArgs]) err
 	return pgx.BeginFunc(ctx, w.pool, func(tx pgx.Tx) error {
 		inboxes := job.Args.Inboxes
 		if job.Args.FollowersOf != 0 {
-			members, err := courses.MemberInboxes(ctx, tx, job.Args.FollowersOf)
+			members, err := memberTargets(ctx, tx, job.Args.FollowersOf, job.Args.FollowersVia)
 			if err != nil {
 				return fmt.Errorf("fan out %s: %w", job.Args.ActivityID, err)
 			}
 			inboxes = append(members, inboxes...)
 		}
-		inboxes = interleaveHosts(inboxes)
-		params := make([]river.InsertManyParams, len(inboxes))
-		for i, inbox := range inboxes {
-			params[i] = river.InsertManyParams{Args: deliveryArgs{ActivityID: job.Args.ActivityID, Inbox: inbox}}
+		batches := batchByHost(inboxes, MaxInboxesPerJob)
+		params := make([]river.InsertManyParams, len(batches))
+		for i, batch := range batches {
+			params[i] = river.InsertManyParams{Args: deliveryArgs{ActivityID: job.Args.ActivityID, Inboxes: batch}}
 		}
 		if len(params) > 0 {
 			if _, err := client.InsertManyFastTx(ctx, tx, params); err != nil {
-				return fmt.Errorf("fan out %s: enqueue %d deliveries: %w", job.Args.ActivityID, len(params), err)
+				return fmt.Errorf("fan out %s: enqueue %d delivery jobs: %w", job.Args.ActivityID, len(params), err)
 			}
 		}
 		_, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job)
@@ -52,30 +51,93 @@ func (w *fanoutWorker) Work(ctx context.Context, job *river.Job[fanoutArgs]) err
 	})
 }
 
-// interleaveHosts drops empty and repeated inboxes and orders the rest
-// round-robin across hosts. River works jobs in insertion order, so without
-// this a post to ten thousand personal inboxes (which arrive sorted) would
-// send every worker to the same server at once: a burst no small instance
-// enjoys, and more connections than the client keeps open per host.
-func interleaveHosts(inboxes []string) []string {
+// memberTargets returns the inboxes that reach the accepted remote members
+// of a course (only those who came by via, unless via is empty): for each
+// host, the one shared inbox its members declare most often, and personal
+// inboxes only of members on hosts without a shared inbox. However many
+// distinct sharedInbox strings a host's actors declare, the host gets one
+// delivery: a peer cannot make a course post to it a thousand times.
+func memberTargets(ctx context.Context, tx pgx.Tx, courseID int64, via string) ([]string, error) {
+	rows, err := tx.Query(ctx, `
+		SELECT inbox, shared_inbox FROM course_members
+		WHERE course_id = $1 AND state = 'accepted' AND user_id IS NULL
+		  AND ($2 = '' OR via = $2) AND (shared_inbox <> '' OR inbox <> '')`, courseID, via)
+	if err != nil {
+		return nil, fmt.Errorf("member inboxes of course %d: %w", courseID, err)
+	}
+	type pair struct{ inbox, shared string }
+	pairs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (pair, error) {
+		var p pair
+		return p, r.Scan(&p.inbox, &p.shared)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("member inboxes of course %d: %w", courseID, err)
+	}
+	votes := make(map[string]map[string]int) // host → shared inbox → members naming it
+	for _, p := range pairs {
+		if p.shared == "" {
+			continue
+		}
+		h := hostOf(p.shared)
+		if votes[h] == nil {
+			votes[h] = make(map[string]int)
+		}
+		votes[h][p.shared]++
+	}
+	var out []string
+	for _, byURL := range votes {
+		best, n := "", 0
+		for u, c := range byURL {
+			if c > n || c == n && u < best {
+				best, n = u, c
+			}
+		}
+		out = append(out, best)
+	}
+	for _, p := range pairs {
+		if p.shared == "" && p.inbox != "" && votes[hostOf(p.inbox)] == nil {
+			out = append(out, p.inbox)
+		}
+	}
+	return out, nil
+}
+
+// hostOf is the lower-cased host[:port] of an inbox URL, or the URL itself
+// when it does not parse (the delivery then fails on it alone).
+func hostOf(inbox string) string {
+	if u, err := url.Parse(inbox); err == nil && u.Host != "" {
+		return strings.ToLower(u.Host)
+	}
+	return inbox
+}
+
+// batchByHost drops empty and repeated inboxes, groups the rest by host in
+// batches of at most size, and orders the batches round-robin across
+// hosts. River works jobs in insertion order, so without this a post to
+// many personal inboxes (which arrive sorted) would send every worker to
+// the same server at once: a burst no small instance enjoys.
+func batchByHost(inboxes []string, size int) [][]string {
+	size = cmp.Or(max(size, 0), 1)
 	seen := make(map[string]bool, len(inboxes))
-	byHost := make(map[string][]string)
+	byHost := make(map[string][][]string)
 	var hosts []string
 	for _, inbox := range inboxes {
 		if inbox == "" || seen[inbox] {
 			continue
 		}
 		seen[inbox] = true
-		host := inbox
-		if u, err := url.Parse(inbox); err == nil {
-			host = strings.ToLower(u.Host)
+		h := hostOf(inbox)
+		b, ok := byHost[h]
+		if !ok {
+			hosts = append(hosts, h)
 		}
-		if _, ok := byHost[host]; !ok {
-			hosts = append(hosts, host)
+		if len(b) == 0 || len(b[len(b)-1]) == size {
+			b = append(b, nil)
 		}
-		byHost[host] = append(byHost[host], inbox)
+		b[len(b)-1] = append(b[len(b)-1], inbox)
+		byHost[h] = b
 	}
-	out := make([]string, 0, len(seen))
+	var out [][]string
 	for round := 0; len(hosts) > 0; round++ {
 		active := hosts[:0]
 		for _, h := range hosts {

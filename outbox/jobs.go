@@ -1,6 +1,10 @@
 package outbox
 
-import "github.com/riverqueue/river"
+import (
+	"time"
+
+	"github.com/riverqueue/river"
+)
 
 // River queue names. Deliveries have their own queue so that a slow fan-out
 // never holds a delivery slot, and the other way round.
@@ -9,11 +13,19 @@ const (
 	queueDelivery = "delivery"
 )
 
+// MaxInboxesPerJob bounds the inboxes of one host that one delivery job
+// carries. Bigger batches cost less of River's bookkeeping per delivery;
+// smaller ones spread a host's deliveries over more workers.
+const MaxInboxesPerJob = 50
+
 // fanoutArgs expands one stored activity into delivery jobs.
 type fanoutArgs struct {
-	ActivityID  string   `json:"activity_id"`
-	FollowersOf int64    `json:"followers_of,omitempty"`
-	Inboxes     []string `json:"inboxes,omitempty"`
+	ActivityID  string `json:"activity_id"`
+	FollowersOf int64  `json:"followers_of,omitempty"`
+	// FollowersVia restricts FollowersOf to members who came by this way
+	// ("follow", "join"); empty means all.
+	FollowersVia string   `json:"followers_via,omitempty"`
+	Inboxes      []string `json:"inboxes,omitempty"`
 }
 
 func (fanoutArgs) Kind() string { return "outbox_fanout" }
@@ -22,17 +34,34 @@ func (fanoutArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: queueFanout, MaxAttempts: 25}
 }
 
-// deliveryArgs sends one stored activity to one inbox. The body is not in
-// the job: it is read from outbox_activities when the job runs, so ten
-// thousand jobs for one post cost ten thousand small rows, not ten thousand
-// copies of the post.
+// deliveryArgs sends one stored activity to one or several inboxes of one
+// host. The body is not in the job: it is read from outbox_activities when
+// the job runs, so ten thousand deliveries of one post cost a few hundred
+// small rows, not ten thousand copies of the post.
+//
+// When some inboxes of a job fail and others do not, the job completes and
+// a continuation job carries only the failed ones, with the failures so far
+// (Failures) and the first enqueue time (Since), so that backoff and the
+// give-up age run on as if it were the same job.
 type deliveryArgs struct {
 	ActivityID string `json:"activity_id"`
-	Inbox      string `json:"inbox"`
+	// Inbox is the one inbox of a job enqueued before jobs carried several.
+	Inbox    string    `json:"inbox,omitempty"`
+	Inboxes  []string  `json:"inboxes,omitempty"`
+	Failures int       `json:"failures,omitempty"`
+	Since    time.Time `json:"since,omitzero"`
 }
 
 func (deliveryArgs) Kind() string { return "outbox_delivery" }
 
 func (deliveryArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: queueDelivery, MaxAttempts: MaxAttempts}
+}
+
+// targets returns the job's inboxes, old single-inbox jobs included.
+func (a deliveryArgs) targets() []string {
+	if len(a.Inboxes) == 0 && a.Inbox != "" {
+		return []string{a.Inbox}
+	}
+	return a.Inboxes
 }

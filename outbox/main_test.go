@@ -35,9 +35,15 @@ type bundle struct {
 
 func setup(t testing.TB) *bundle {
 	t.Helper()
+	return setupOn(t, pgtest.NewPool(t))
+}
+
+// setupOn is setup on a migrated database of the caller's.
+func setupOn(t testing.TB, pool *pgxpool.Pool) *bundle {
+	t.Helper()
 	ctx := context.Background()
 	b := &bundle{
-		pool:     pgtest.NewPool(t),
+		pool:     pool,
 		client:   federation.NewClient(federation.ClientConfig{AllowPrivate: true, Timeout: 5 * time.Second}),
 		actorIRI: "https://learn.test/courses/intro",
 	}

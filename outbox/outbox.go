@@ -1,6 +1,7 @@
 package outbox
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -31,6 +32,9 @@ type Activity struct {
 	// FollowersOf names a local course whose accepted remote members
 	// receive the activity (0 = none) ...
 	FollowersOf int64
+	// FollowersVia restricts FollowersOf to members who came by this way
+	// ("follow", "join"); empty means all.
+	FollowersVia string
 	// ... plus these inboxes (deduplicated with the above).
 	Inboxes []string
 }
@@ -55,6 +59,17 @@ type Config struct {
 	// nil): a delivery to one is cancelled without a request, except a
 	// Reject, the answer that ends its members' follows.
 	DomainBlockedFunc federation.DomainBlockedFunc
+	// OutcomeFunc is told the outcome class of every delivery request:
+	// "2xx", "4xx" (refused, not retried), "4xx-retried" (401, 408, 429),
+	// "5xx", "network", "gone" (410) or "forbidden" (a refused address).
+	// It may be nil; it must be fast and safe for concurrent use.
+	OutcomeFunc func(class string)
+	// CompletedRetention is how long delivered jobs stay in River's table
+	// before its cleaner deletes them (default one hour); FailedRetention
+	// the same for abandoned ones, cancelled or discarded (default seven
+	// days, long enough to see why a peer never got something).
+	CompletedRetention time.Duration
+	FailedRetention    time.Duration
 }
 
 // Outbox publishes activities and runs their fan-out and delivery jobs.
@@ -84,14 +99,16 @@ func New(cfg Config) (*Outbox, error) {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &fanoutWorker{pool: cfg.Pool})
 	river.AddWorker(workers, &deliveryWorker{
-		keys:       cfg.Keys,
-		client:     cfg.Client,
-		log:        cfg.Logger,
-		gone:       cfg.GoneFunc,
-		retryDelay: cfg.RetryDelayFunc,
-		blocked:    cfg.DomainBlockedFunc,
-		breaker:    newBreaker(cfg.Pool),
-		activities: newActivities(cfg.Pool),
+		pool:        cfg.Pool,
+		outcomeFunc: cfg.OutcomeFunc,
+		keys:        cfg.Keys,
+		client:      cfg.Client,
+		log:         cfg.Logger,
+		gone:        cfg.GoneFunc,
+		retryDelay:  cfg.RetryDelayFunc,
+		blocked:     cfg.DomainBlockedFunc,
+		breaker:     newBreaker(cfg.Pool),
+		activities:  newActivities(cfg.Pool),
 	})
 	rc, err := river.NewClient(riverpgxv5.New(cfg.Pool), &river.Config{
 		Logger:  cfg.Logger,
@@ -108,7 +125,9 @@ func New(cfg Config) (*Outbox, error) {
 		FetchCooldown:     2 * time.Millisecond,
 		FetchPollInterval: 100 * time.Millisecond,
 		// A delivered job is of no further use; failures stay longer.
-		CompletedJobRetentionPeriod: time.Hour,
+		CompletedJobRetentionPeriod: cmp.Or(cfg.CompletedRetention, time.Hour),
+		CancelledJobRetentionPeriod: cmp.Or(cfg.FailedRetention, 7*24*time.Hour),
+		DiscardedJobRetentionPeriod: cmp.Or(cfg.FailedRetention, 7*24*time.Hour),
 		// A delivery is one HTTP request with a 10 s timeout, so a job still
 		// "running" after a minute belongs to a process that died (SIGKILL,
 		// power loss): River's rescuer makes it available again.
@@ -158,9 +177,24 @@ func (o *Outbox) Publish(ctx context.Context, tx pgx.Tx, a Activity) error {
 	if tag.RowsAffected() == 0 || a.FollowersOf == 0 && len(a.Inboxes) == 0 {
 		return nil
 	}
-	args := fanoutArgs{ActivityID: a.ID, FollowersOf: a.FollowersOf, Inboxes: a.Inboxes}
+	args := fanoutArgs{ActivityID: a.ID, FollowersOf: a.FollowersOf, FollowersVia: a.FollowersVia, Inboxes: a.Inboxes}
 	if _, err := o.river.InsertTx(ctx, tx, args, nil); err != nil {
 		return fmt.Errorf("publish %s: enqueue fan-out: %w", a.ID, err)
 	}
 	return nil
+}
+
+// Pending returns how many deliveries (inboxes, not jobs) are waiting or
+// running: the delivery queue's depth. It reads River's table, so it costs
+// a query; call it when metrics are scraped, not per delivery.
+func (o *Outbox) Pending(ctx context.Context) (int64, error) {
+	var n int64
+	err := o.pool.QueryRow(ctx, `
+		SELECT coalesce(sum(greatest(jsonb_array_length(coalesce(args->'inboxes', '[]'::jsonb)), 1)), 0)::bigint
+		FROM river_job
+		WHERE kind = 'outbox_delivery' AND state IN ('available', 'scheduled', 'retryable', 'running', 'pending')`).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count pending deliveries: %w", err)
+	}
+	return n, nil
 }

@@ -85,14 +85,19 @@ func (s *Sender) AnnounceToMembers(ctx context.Context, tx pgx.Tx, c courses.Cou
 			return err
 		}
 	}
-	if everyone {
-		return s.FromCourse(ctx, tx, c, act, true)
-	}
-	inboxes, err := courses.MemberInboxesVia(ctx, tx, c.ID, "join")
-	if err != nil || len(inboxes) == 0 {
+	a, err := s.activity(act, courseIRI, c.Slug, nil)
+	if err != nil {
 		return err
 	}
-	return s.FromCourse(ctx, tx, c, act, false, inboxes...)
+	a.FollowersOf = c.ID
+	if !everyone {
+		// Nothing is published when no member came from colearn.
+		if inboxes, err := courses.MemberInboxesVia(ctx, tx, c.ID, "join"); err != nil || len(inboxes) == 0 {
+			return err
+		}
+		a.FollowersVia = "join"
+	}
+	return s.publish(ctx, tx, a)
 }
 
 // Answer publishes the course's Accept or Reject of a Follow or Join to the

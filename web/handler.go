@@ -45,6 +45,9 @@ type Config struct {
 	ProfileChangedFunc func(username string)
 	// Verifier checks credentials on the badge pages (badge_*.go).
 	Verifier *credential.Verifier
+	// Throttle limits sign-in and sign-up attempts; the zero value is the
+	// default.
+	Throttle Throttle
 }
 
 // Handler serves the HTML pages. Create it with New and stop it with Close.
@@ -57,13 +60,14 @@ type Handler struct {
 	cop         *http.CrossOriginProtection
 	pages       map[string]*pageTemplate
 	static      http.Handler
+	throttle    *throttle
 }
 
 // New returns a Handler for cfg. It starts a goroutine that deletes expired
 // sessions every five minutes; Close stops it. It panics if the embedded
 // templates do not parse, which a test catches before any release.
 func New(cfg Config) *Handler {
-	h := &Handler{cfg: cfg, log: cfg.Logger}
+	h := &Handler{cfg: cfg, log: cfg.Logger, throttle: newThrottle(cfg.Throttle)}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}

@@ -43,8 +43,18 @@ type bundle struct {
 // nothing is delivered.
 func setup(t *testing.T) *bundle {
 	t.Helper()
+	return setupThrottled(t, web.Throttle{})
+}
+
+// setupThrottled is setup with th as the sign-in throttle. Registrations
+// are opened (a fresh instance's are invitation-only).
+func setupThrottled(t *testing.T, th web.Throttle) *bundle {
+	t.Helper()
 	pool := pgtest.NewPool(t)
 	store := courses.NewStore(pool)
+	if err := store.SetRegistrations(t.Context(), courses.RegistrationsOpen); err != nil {
+		t.Fatal(err)
+	}
 	mux := chi.NewRouter()
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
@@ -78,9 +88,10 @@ func setup(t *testing.T) *bundle {
 			}
 			return u, tx.Commit(ctx)
 		},
-		Actions: actions,
-		URLs:    urls,
-		Host:    host,
+		Actions:  actions,
+		URLs:     urls,
+		Host:     host,
+		Throttle: th,
 	})
 	t.Cleanup(h.Close)
 	h.Routes(mux)

@@ -3,7 +3,18 @@ package web
 import (
 	"fmt"
 	"net/http"
+
+	"github.com/colearn/colearn/courses"
 )
+
+// tooManyAttempts is the message of a throttled sign-in or sign-up.
+const tooManyAttempts = "Too many attempts. Please wait a minute and try again."
+
+// busy answers 503 when every password-hashing slot stayed taken.
+func (h *Handler) busy(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Retry-After", "5")
+	h.renderError(w, r, http.StatusServiceUnavailable, "Busy", "The server is busy. Please try again in a few seconds.")
+}
 
 type signinData struct {
 	Username, Next, Error string
@@ -15,14 +26,29 @@ func (h *Handler) signinForm(w http.ResponseWriter, r *http.Request) {
 }
 
 // signin checks the credentials, starts a fresh session and redirects to the
-// local page named by next. Wrong credentials re-render the form with 401.
+// local page named by next. Wrong credentials re-render the form with 401;
+// too many attempts from the client's address or for the account within
+// the throttle's window get 429 with Retry-After, and are not checked at
+// all; 503 when no password-hashing slot frees up in time.
 func (h *Handler) signin(w http.ResponseWriter, r *http.Request) {
 	if err := parseForm(w, r); err != nil {
 		h.renderError(w, r, http.StatusBadRequest, "Bad request", "The form could not be read.")
 		return
 	}
 	data := signinData{Username: r.PostForm.Get("username"), Next: localPath(r.PostForm.Get("next"))}
-	u, err := h.cfg.Store.Authenticate(r.Context(), data.Username, r.PostForm.Get("password"))
+	if h.throttle.limited(w, r, "signin", data.Username) {
+		data.Error = tooManyAttempts
+		h.render(w, r, http.StatusTooManyRequests, "signin", "Sign in", data)
+		return
+	}
+	var u courses.User
+	var err error
+	if !h.throttle.hash(r.Context(), func() {
+		u, err = h.cfg.Store.Authenticate(r.Context(), data.Username, r.PostForm.Get("password"))
+	}) {
+		h.busy(w, r)
+		return
+	}
 	if err != nil {
 		status, msg, ok := formError(err)
 		if !ok {

@@ -26,7 +26,8 @@ func (h *Handler) signupForm(w http.ResponseWriter, r *http.Request) {
 
 // signup creates the account through RegisterFunc and signs the new user in.
 // Refusals re-render the form with a message: 422 for bad input, 403 when
-// registrations are closed.
+// registrations are closed, 429 with Retry-After when the client's address
+// or the requested name made too many attempts within the throttle's window.
 func (h *Handler) signup(w http.ResponseWriter, r *http.Request) {
 	if err := parseForm(w, r); err != nil {
 		h.renderError(w, r, http.StatusBadRequest, "Bad request", "The form could not be read.")
@@ -47,12 +48,23 @@ func (h *Handler) signup(w http.ResponseWriter, r *http.Request) {
 		h.render(w, r, http.StatusForbidden, "signup", "Sign up", data)
 		return
 	}
-	u, err := h.cfg.RegisterFunc(r.Context(), courses.NewUser{
-		Username:    data.Username,
-		Password:    r.PostForm.Get("password"),
-		DisplayName: data.DisplayName,
-		InviteCode:  data.Invite,
-	})
+	if h.throttle.limited(w, r, "signup", data.Username) {
+		data.Error = tooManyAttempts
+		h.render(w, r, http.StatusTooManyRequests, "signup", "Sign up", data)
+		return
+	}
+	var u courses.User
+	if !h.throttle.hash(r.Context(), func() {
+		u, err = h.cfg.RegisterFunc(r.Context(), courses.NewUser{
+			Username:    data.Username,
+			Password:    r.PostForm.Get("password"),
+			DisplayName: data.DisplayName,
+			InviteCode:  data.Invite,
+		})
+	}) {
+		h.busy(w, r)
+		return
+	}
 	if err != nil {
 		status, msg, ok := formError(err)
 		if !ok {

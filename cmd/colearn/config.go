@@ -23,6 +23,14 @@ type config struct {
 	AuthorizedFetch bool
 	SignatureWindow time.Duration
 	InboxRetention  time.Duration
+	// MetricsListen is where /metrics is served, apart from the public
+	// listener; empty disables it.
+	MetricsListen string
+	// ClientAddrHeader names the header a reverse proxy puts the client's
+	// address in; sign-in throttling counts by it. Empty: the peer address.
+	ClientAddrHeader string
+	// DeliveryRetention is how long finished delivery jobs are kept.
+	DeliveryRetention time.Duration
 
 	// retryDelay overrides the delivery backoff; tests shorten it.
 	retryDelay func(attempt int) time.Duration
@@ -71,6 +79,13 @@ func serveFlags(fs *flag.FlagSet, c *config) {
 		retention = 336 * time.Hour
 	}
 	fs.DurationVar(&c.InboxRetention, "inbox-retention", retention, "how long applied inbox activities are kept before they are pruned; 0 or less keeps them (COLEARN_INBOX_RETENTION)")
+	fs.StringVar(&c.MetricsListen, "metrics-listen", envOr("COLEARN_METRICS_LISTEN", "127.0.0.1:9464"), "address of the Prometheus /metrics listener, apart from the public one; empty disables it (COLEARN_METRICS_LISTEN)")
+	fs.StringVar(&c.ClientAddrHeader, "client-addr-header", envOr("COLEARN_CLIENT_ADDR_HEADER", ""), "header your reverse proxy sets to the client address (e.g. X-Real-IP), used to throttle sign-ins; empty: the connection's address (COLEARN_CLIENT_ADDR_HEADER)")
+	retention, err = time.ParseDuration(envOr("COLEARN_DELIVERY_RETENTION", "24h"))
+	if err != nil {
+		retention = 24 * time.Hour
+	}
+	fs.DurationVar(&c.DeliveryRetention, "delivery-retention", retention, "how long finished delivery jobs (completed, cancelled, discarded) are kept before River deletes them (COLEARN_DELIVERY_RETENTION)")
 }
 
 // newFlagSet makes a flag set that prints its usage to stderr.

@@ -91,5 +91,6 @@ func openInstance(ctx context.Context, c config, stderr io.Writer, ownCluster bo
 		closeDB()
 		return nil, nil, err
 	}
-	return in, func() { in.Close(); closeDB() }, nil
+	stopMetrics := in.metrics.serve(c.MetricsListen, log)
+	return in, func() { stopMetrics(); in.Close(); closeDB() }, nil
 }

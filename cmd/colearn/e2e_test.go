@@ -93,6 +93,8 @@ type serveProcess struct {
 	err    error // set when exited is closed
 	addr   string
 	client *http.Client
+	// metrics is the address of the metrics listener, when startServe set one.
+	metrics string
 }
 
 // startServe starts `colearn serve --dev` on port with the data folder data
@@ -101,7 +103,10 @@ type serveProcess struct {
 func startServe(t *testing.T, bin, data string, port int) *serveProcess {
 	t.Helper()
 	addr := "127.0.0.1:" + strconv.Itoa(port)
-	return startServeWith(t, bin, addr, e2eEnv(), "serve", "--dev", "--listen", addr, "--data", data, "--log-level", "info")
+	metrics := "127.0.0.1:" + strconv.Itoa(freePort(t))
+	p := startServeWith(t, bin, addr, e2eEnv(), "serve", "--dev", "--listen", addr, "--metrics-listen", metrics, "--data", data, "--log-level", "info")
+	p.metrics = metrics
+	return p
 }
 
 // startServeWith starts colearn with args and env, answering on addr, and
@@ -359,7 +364,11 @@ func TestEndToEnd(t *testing.T) {
 		if body := p.mustGet(t, "/readyz", ""); string(body) != "ready\n" {
 			t.Errorf("/readyz = %q", body)
 		}
-		if body := p.mustGet(t, "/metrics", ""); !bytes.Contains(body, []byte("colearn_http_requests_total")) {
+		// Metrics are on their own listener, not the public one.
+		if status, _, err := p.get(t, "/metrics", ""); err != nil || status != http.StatusNotFound {
+			t.Errorf("public GET /metrics: %d, %v; want 404", status, err)
+		}
+		if body := getMetrics(t, p.metrics); !bytes.Contains(body, []byte("colearn_http_requests_total")) {
 			t.Errorf("/metrics has no colearn_http_requests_total:\n%s", body)
 		}
 		var ni struct {
@@ -414,4 +423,19 @@ func TestEndToEnd(t *testing.T) {
 			t.Errorf("error does not say to install PostgreSQL or set DATABASE_URL:\n%s", out)
 		}
 	})
+}
+
+// getMetrics reads /metrics from a metrics listener at addr.
+func getMetrics(t *testing.T, addr string) []byte {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatalf("GET metrics: %v", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET metrics: %d, %v", resp.StatusCode, err)
+	}
+	return body
 }

@@ -49,7 +49,7 @@ func TestMemberServerDownGetsEverythingLater(t *testing.T) {
 	eventually(t, "failed delivery attempts to B", 15*time.Second, func() (bool, error) {
 		var retried int
 		err := a.pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = 'outbox_delivery'
-			AND args->>'inbox' LIKE '%' || $1 || '%' AND attempt >= 2 AND state <> 'completed'`, b.addr).Scan(&retried)
+			AND coalesce(args->>'inboxes', args->>'inbox') LIKE '%' || $1 || '%' AND attempt >= 2 AND state <> 'completed'`, b.addr).Scan(&retried)
 		return retried == len(posts), err
 	})
 	for _, p := range posts {

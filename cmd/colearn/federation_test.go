@@ -74,6 +74,10 @@ func startInstance(t *testing.T, opts testInstanceOptions) *testInstance {
 		ln.Close()
 		t.Fatalf("newInstance: %v", err)
 	}
+	// A fresh instance is invitation-only; the tests' people sign up freely.
+	if err := in.courses.SetRegistrations(t.Context(), courses.RegistrationsOpen); err != nil {
+		t.Fatal(err)
+	}
 	ti := &testInstance{instance: in, addr: addr}
 	ti.serve(t, ln)
 	t.Cleanup(func() {

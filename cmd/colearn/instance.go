@@ -82,14 +82,16 @@ func newInstance(ctx context.Context, cfg config, pool *pgxpool.Pool, log *slog.
 			_, err := in.courses.RemoveGone(ctx, pool, inbox)
 			return err
 		},
-		RetryDelayFunc: cfg.retryDelay,
-
-		DomainBlockedFunc: in.domains.HostBlocked, // nothing is delivered to blocked servers
+		DomainBlockedFunc:  in.domains.HostBlocked, // nothing is delivered to blocked servers
+		RetryDelayFunc:     cfg.retryDelay,
+		OutcomeFunc:        in.metrics.deliveryOutcome,
+		CompletedRetention: cfg.DeliveryRetention,
 	})
 	if err != nil {
 		return nil, err
 	}
 	in.outbox = ob
+	in.metrics.gaugeFunc("colearn_delivery_pending", "Deliveries (one per inbox) queued or running.", ob.Pending)
 	in.sender = &outbox.Sender{Outbox: ob, URLs: in.urls}
 	if err := in.wireBadges(); err != nil {
 		return nil, err
@@ -101,7 +103,7 @@ func newInstance(ctx context.Context, cfg config, pool *pgxpool.Pool, log *slog.
 	in.actions.ModuleChangedFunc = in.docs.Forget
 	in.processor = &inbox.Processor{
 		Pool: pool, Courses: in.courses, Fetcher: in.resolver, Sender: in.sender, URLs: in.urls, Logger: log,
-		Badges: in.badges,
+		Badges:    in.badges,
 		Retention: inboxRetention(cfg.InboxRetention), AppliedFunc: in.metrics.activityApplied,
 	}
 	in.metrics.inboxPending(in.processor.Pending)
@@ -117,6 +119,7 @@ func newInstance(ctx context.Context, cfg config, pool *pgxpool.Pool, log *slog.
 		// A profile edit must reach peers now, not when the cache expires.
 		ProfileChangedFunc: in.docs.Forget,
 		Verifier:           in.badges,
+		Throttle:           web.Throttle{ClientAddrHeader: cfg.ClientAddrHeader},
 	})
 	in.handler = in.routes()
 
@@ -145,7 +148,6 @@ func (in *instance) routes() http.Handler {
 	r.Use(middleware.Recoverer, in.metrics.instrument)
 	r.Get("/healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	r.Get("/readyz", in.ready)
-	r.Method(http.MethodGet, "/metrics", in.metrics.handler())
 	fed := &federation.Handler{
 		URLs: in.urls, Courses: in.courses, Keys: in.keys, Verifier: in.verifier,
 		AuthorizedFetch: in.cfg.AuthorizedFetch, SignatureFailureFunc: in.metrics.signatureFailed,

@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
+	"log/slog"
+	"net"
 	"net/http"
 	"strconv"
 	"time"
@@ -22,6 +25,7 @@ type metrics struct {
 	activities *prometheus.CounterVec
 	applied    *prometheus.CounterVec
 	applyTime  prometheus.Histogram
+	deliveries *prometheus.CounterVec
 }
 
 func newMetrics() *metrics {
@@ -49,13 +53,33 @@ func newMetrics() *metrics {
 		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 	})
 	m.reg.MustRegister(m.applied, m.applyTime)
-	m.reg.MustRegister(m.requests, m.duration, m.sigFailed, m.activities,
+	m.deliveries = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "colearn_delivery_outcomes_total",
+		Help: "Delivery requests by outcome: 2xx, 4xx (refused, dropped), 4xx-retried (401, 408, 429), 5xx, network, gone (410), forbidden (address refused).",
+	}, []string{"class"})
+	m.reg.MustRegister(m.requests, m.duration, m.sigFailed, m.activities, m.deliveries,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 
 func (m *metrics) handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}
+
+func (m *metrics) deliveryOutcome(class string) { m.deliveries.WithLabelValues(class).Inc() }
+
+// gaugeFunc exports name as the value f returns when /metrics is scraped;
+// f gets a few seconds, and a failure exports -1 (and is not hidden as 0).
+func (m *metrics) gaugeFunc(name, help string, f func(ctx context.Context) (int64, error)) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		n, err := f(ctx)
+		if err != nil {
+			return -1
+		}
+		return float64(n)
+	}))
 }
 
 func (m *metrics) signatureFailed(reason string) { m.sigFailed.WithLabelValues(reason).Inc() }
@@ -100,4 +124,30 @@ func (m *metrics) instrument(next http.Handler) http.Handler {
 		m.requests.WithLabelValues(route, r.Method, strconv.Itoa(status)).Inc()
 		m.duration.WithLabelValues(route).Observe(time.Since(start).Seconds())
 	})
+}
+
+// serveMetrics serves /metrics on addr, apart from the public listener, so
+// that only who can reach addr (by default loopback) can read it. An empty
+// addr serves nothing. A listener that cannot be opened is logged, not
+// fatal: the instance serves its users without metrics. The returned stop
+// closes the listener.
+func (m *metrics) serve(addr string, log *slog.Logger) (stop func()) {
+	if addr == "" {
+		return func() {}
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		log.Error("metrics listener not started", "listen", addr, "err", err)
+		return func() {}
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m.handler())
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("metrics listener", "err", err)
+		}
+	}()
+	log.Info("metrics listening", "listen", ln.Addr().String())
+	return func() { srv.Close() }
 }

@@ -3,9 +3,16 @@
 // only on a Unix socket. It lets `colearn serve` start with no database set up
 // and lets the test suite bring its own PostgreSQL.
 //
+// The cluster is reachable only by its owner: the socket folder and the
+// socket are mode 0700, and connections authenticate with scram-sha-256 and
+// a generated password kept in the cluster folder (file "password", mode
+// 0600); pg_hba.conf has no trust line.
+//
 // PostgreSQL refuses to run as root, so when the current process is root the
-// cluster's files are owned by, and its server runs as, an unprivileged
-// system user ("postgres" if it exists, else "nobody").
+// cluster's files are owned by, and its server runs as, a dedicated
+// unprivileged system user, ServerUser, created with useradd if missing.
+// Parent folders the server user cannot search get an ACL entry for that
+// user alone (search only); nothing is opened to other users.
 package pgcluster
 
 import (
@@ -56,11 +63,21 @@ type Cluster struct {
 	runErr  error
 	logFile *os.File
 	tmpSock bool
+	// password is the superuser's, from passwordFile.
+	password string
 	// attached means the server was already running when Start was called.
 	attached bool
 }
 
 const superuser = "colearn"
+
+// ServerUser is the system user the server runs as when colearn runs as
+// root.
+const ServerUser = "colearn-pg"
+
+// passwordFile holds the superuser's generated password, in the cluster
+// folder (Options.Dir).
+const passwordFile = "password"
 
 // Start initialises the cluster if its data folder is new, starts the server
 // and waits until it accepts connections. A server left running by a process
@@ -85,8 +102,14 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		return nil, err
 	}
 	c := &Cluster{opts: opts, dataDir: filepath.Join(dir, "pgdata"), exited: make(chan struct{})}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create %s: %w", dir, err)
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return nil, err
+	}
+	if c.password, err = readOrCreatePassword(filepath.Join(dir, passwordFile)); err != nil {
+		return nil, err
 	}
 	// Unix socket paths are limited to about 100 bytes.
 	c.sockDir = filepath.Join(dir, "pgsock")
@@ -95,7 +118,10 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 			return nil, err
 		}
 		c.tmpSock = true
-	} else if err := os.MkdirAll(c.sockDir, 0o755); err != nil {
+	} else if err := os.MkdirAll(c.sockDir, 0o700); err != nil {
+		return nil, err
+	}
+	if err := os.Chmod(c.sockDir, 0o700); err != nil {
 		return nil, err
 	}
 	if err := chownTo(cred, dir, c.sockDir); err != nil {
@@ -127,6 +153,10 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		c.Stop()
 		return nil, err
 	}
+	if err := c.requirePasswords(ctx); err != nil {
+		c.Stop()
+		return nil, err
+	}
 	if err := c.ensureDatabase(ctx); err != nil {
 		c.Stop()
 		return nil, err
@@ -136,10 +166,11 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 
 // DSN returns the connection string of the named database in the cluster.
 func (c *Cluster) DSN(database string) string {
-	return fmt.Sprintf("host=%s port=5432 user=%s dbname=%s sslmode=disable", c.sockDir, superuser, database)
+	return fmt.Sprintf("host=%s port=5432 user=%s password=%s dbname=%s sslmode=disable", c.sockDir, superuser, c.password, database)
 }
 
-// URL returns the connection string of the caller's database.
+// URL returns the connection string of the caller's database. It holds the
+// password: never log it.
 func (c *Cluster) URL() string { return c.DSN(c.opts.Database) }
 
 // Stop shuts the server down (fast shutdown: open sessions are ended, all
@@ -179,7 +210,8 @@ func (c *Cluster) Stop() error {
 }
 
 func (c *Cluster) initdb(ctx context.Context, bin binaries, cred *syscall.Credential) error {
-	args := []string{"-D", c.dataDir, "-U", superuser, "--auth=trust", "--encoding=UTF8", "--locale=C"}
+	args := []string{"-D", c.dataDir, "-U", superuser, "--auth=scram-sha-256", "--pwfile=" + filepath.Join(filepath.Dir(c.dataDir), passwordFile),
+		"--encoding=UTF8", "--locale=C"}
 	if c.opts.Fast {
 		args = append(args, "--no-sync")
 	}
@@ -196,12 +228,12 @@ func (c *Cluster) initdb(ctx context.Context, bin binaries, cred *syscall.Creden
 
 func (c *Cluster) start(ctx context.Context, bin binaries, cred *syscall.Credential) error {
 	args := []string{"-D", c.dataDir, "-k", c.sockDir, "-p", "5432",
-		"-c", "listen_addresses=", "-c", "max_connections=200"}
+		"-c", "listen_addresses=", "-c", "unix_socket_permissions=0700", "-c", "max_connections=200"}
 	if c.opts.Fast {
 		args = append(args, "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
 	}
 	logPath := filepath.Join(filepath.Dir(c.dataDir), "postgres.log")
-	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return err
 	}
@@ -303,21 +335,40 @@ func isExecutable(p string) bool {
 }
 
 // serverCredential returns the identity the server runs as: nil (this
-// process's own) unless this process is root.
+// process's own) unless this process is root, then ServerUser's, created
+// if missing. Its supplementary groups are none.
 func serverCredential() (*syscall.Credential, error) {
 	if os.Geteuid() != 0 {
 		return nil, nil
 	}
-	for _, name := range []string{"postgres", "nobody"} {
-		u, err := user.Lookup(name)
-		if err != nil {
-			continue
-		}
-		uid, _ := strconv.Atoi(u.Uid)
-		gid, _ := strconv.Atoi(u.Gid)
-		return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
+	u, err := ensureServerUser()
+	if err != nil {
+		return nil, err
 	}
-	return nil, errors.New("running as root and no unprivileged user (postgres or nobody) exists to run PostgreSQL: create one or set DATABASE_URL")
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), Groups: []uint32{}}, nil
+}
+
+// ensureServerUser looks ServerUser up and creates it (a system user with
+// its own group, no home and no login shell) if it does not exist. Several
+// processes may race to create it: useradd fails for all but one, and the
+// lookup after it decides.
+func ensureServerUser() (*user.User, error) {
+	if u, err := user.Lookup(ServerUser); err == nil {
+		return u, nil
+	}
+	var out []byte
+	for attempt := 0; attempt < 20; attempt++ {
+		cmd := exec.Command("useradd", "--system", "--user-group", "--no-create-home",
+			"--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin", ServerUser)
+		out, _ = cmd.CombinedOutput()
+		if u, err := user.Lookup(ServerUser); err == nil {
+			return u, nil
+		}
+		time.Sleep(100 * time.Millisecond) // /etc/passwd locked by a concurrent useradd
+	}
+	return nil, fmt.Errorf("running as root, PostgreSQL must run as an unprivileged user, and creating %s failed: %s; create it (useradd --system --user-group %s) or set DATABASE_URL", ServerUser, strings.TrimSpace(string(out)), ServerUser)
 }
 
 // chownTo hands dirs (and everything below the first) to the server's user.
@@ -337,30 +388,13 @@ func chownTo(cred *syscall.Credential, dirs ...string) error {
 				return fmt.Errorf("hand %s to uid %d: %w", d, cred.Uid, err)
 			}
 			// The server's user must be able to reach the folder.
-			if err := ensureTraversable(d); err != nil {
+			if err := grantTraverse(d, cred.Uid, cred.Gid); err != nil {
 				return err
 			}
 			continue
 		}
 		if err := os.Chown(d, int(cred.Uid), int(cred.Gid)); err != nil {
 			return err
-		}
-	}
-	return nil
-}
-
-// ensureTraversable makes every parent of dir searchable by others, which
-// PostgreSQL running as another user needs (temporary folders are often 0700).
-func ensureTraversable(dir string) error {
-	for p := filepath.Dir(dir); p != "/" && p != "."; p = filepath.Dir(p) {
-		st, err := os.Stat(p)
-		if err != nil {
-			return err
-		}
-		if st.Mode().Perm()&0o001 == 0 {
-			if err := os.Chmod(p, st.Mode().Perm()|0o011); err != nil {
-				return fmt.Errorf("make %s searchable for the PostgreSQL user: %w", p, err)
-			}
 		}
 	}
 	return nil

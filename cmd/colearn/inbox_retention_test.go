@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"regexp"
 	"time"
 
 	"github.com/colearn/colearn/internal/peertest"

@@ -3,8 +3,8 @@ package main
 import (
 	"net/http"
 	"net/http/httptest"
-	"testing"
 	"regexp"
+	"testing"
 	"time"
 
 	"github.com/colearn/colearn/internal/peertest"

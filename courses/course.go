@@ -152,6 +152,9 @@ func (s *Store) CreateCourse(ctx context.Context, tx pgx.Tx, owner User, ownerIR
 	if err != nil {
 		return Course{}, fmt.Errorf("create course %q: add owner: %w", d.Slug, err)
 	}
+	if err := s.courseChanged(ctx, tx, c.ID); err != nil {
+		return Course{}, err
+	}
 	return c, nil
 }
 
@@ -202,6 +205,9 @@ func (s *Store) UpdateCourse(ctx context.Context, tx pgx.Tx, courseID int64, edi
 		courseID, d.Title, d.Summary, d.Language, d.Licence, d.Tags, d.ManuallyApproves, d.OpenDiscussion))
 	if err != nil {
 		return Course{}, fmt.Errorf("update course %s: %w", cur.Slug, err)
+	}
+	if err := s.courseChanged(ctx, tx, c.ID); err != nil {
+		return Course{}, err
 	}
 	return c, nil
 }

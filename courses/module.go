@@ -46,6 +46,9 @@ func (s *Store) AddModule(ctx context.Context, tx pgx.Tx, courseID int64, author
 	if err != nil {
 		return Module{}, fmt.Errorf("add module: %w", err)
 	}
+	if err := s.courseChanged(ctx, tx, courseID); err != nil {
+		return Module{}, err
+	}
 	return m, nil
 }
 

@@ -98,6 +98,9 @@ func (s *Store) SavePost(ctx context.Context, q Querier, p Post) (saved Post, cr
 	if sp.Updated.Equal(time.Unix(0, 0)) {
 		sp.Updated = time.Time{}
 	}
+	if err := s.postChanged(ctx, q, sp); err != nil {
+		return Post{}, false, err
+	}
 	return sp, created, nil
 }
 
@@ -117,6 +120,9 @@ func (s *Store) DeletePost(ctx context.Context, q Querier, iri string) (Post, er
 		WHERE iri = $1 AND NOT deleted RETURNING `+postColumns, iri))
 	if err != nil {
 		return Post{}, fmt.Errorf("delete post %s: %w", iri, notFound(err))
+	}
+	if err := s.postChanged(ctx, q, p); err != nil {
+		return Post{}, err
 	}
 	return p, nil
 }

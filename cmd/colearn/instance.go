@@ -32,7 +32,7 @@ type instance struct {
 	client    *federation.Client
 	resolver  *federation.Resolver
 	verifier  *federation.Verifier
-	docs      *federation.DocCache // actor documents and JRDs for 5 s; Forget a user whose profile changes
+	docs      *federation.DocCache // rendered public documents and pages, until the change that alters them
 	metrics   *metrics
 	outbox    *outbox.Outbox
 	sender    *outbox.Sender
@@ -56,9 +56,10 @@ func newInstance(ctx context.Context, cfg config, pool *pgxpool.Pool, log *slog.
 		urls:    federation.URLs{Scheme: cfg.scheme(), Host: cfg.Host},
 		courses: courses.NewStore(pool),
 		keys:    federation.NewKeyStore(pool),
-		docs:    federation.NewDocCache(0, 0),
+		docs:    federation.NewDocCache(0),
 		metrics: newMetrics(),
 	}
+	in.courses.ChangingFunc = in.docs.Changing
 	if err := in.keys.EnsureInstanceKeys(ctx); err != nil {
 		return nil, fmt.Errorf("instance actor keys: %w", err)
 	}
@@ -94,8 +95,7 @@ func newInstance(ctx context.Context, cfg config, pool *pgxpool.Pool, log *slog.
 		Host:         cfg.Host,
 		Secure:       !cfg.Dev,
 		Logger:       log,
-		// A profile edit must reach peers now, not when the cache expires.
-		ProfileChangedFunc: in.docs.Forget,
+		Cache:        in.docs,
 	})
 	in.handler = in.routes()
 
@@ -105,10 +105,14 @@ func newInstance(ctx context.Context, cfg config, pool *pgxpool.Pool, log *slog.
 		cancel()
 		return nil, fmt.Errorf("start delivery workers: %w", err)
 	}
-	in.workers.Add(1)
+	in.workers.Add(2)
 	go func() {
 		defer in.workers.Done()
 		in.processor.Run(runCtx)
+	}()
+	go func() {
+		defer in.workers.Done()
+		in.docs.Listen(runCtx, pool, log)
 	}()
 	return in, nil
 }

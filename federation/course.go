@@ -175,10 +175,21 @@ func (h *Handler) post(w http.ResponseWriter, r *http.Request) {
 	h.ServePost(w, r, h.URLs.Post(chi.URLParam(r, "id")))
 }
 
+// lesson serves a published lesson at its IRI: the Article the course sent
+// (its JSON, or its page for browsers).
+func (h *Handler) lesson(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
+	if err != nil || id < 1 {
+		http.Error(w, "no such lesson", http.StatusNotFound)
+		return
+	}
+	h.ServePost(w, r, h.URLs.Module(chi.URLParam(r, "slug"), id))
+}
+
 // ServePost answers r with the post iri (one written on this instance) from
 // the document cache: its JSON for ActivityStreams clients, with
-// Last-Modified, and for browsers a redirect to its place in its course's
-// discussion (or to its url, such as a lesson's page). Unknown posts get
+// Last-Modified, and for browsers its page (PostPageFunc) or, without one,
+// a redirect to its place in its course's discussion. Unknown posts get
 // 404; deleted ones a Tombstone with 410 Gone.
 func (h *Handler) ServePost(w http.ResponseWriter, r *http.Request, iri string) {
 	d, err := h.Cache.Get(r.Context(), "post:"+iri, func(ctx context.Context) (Doc, []courses.Scope, error) {
@@ -212,6 +223,8 @@ func (h *Handler) ServePost(w http.ResponseWriter, r *http.Request, iri string) 
 		http.Error(w, "no such post", http.StatusNotFound)
 	case err != nil:
 		h.serverError(w, r, err)
+	case !WantsActivityJSON(r) && h.PostPageFunc != nil:
+		h.PostPageFunc(w, r, iri)
 	case !WantsActivityJSON(r):
 		w.Header().Add("Vary", "Accept")
 		http.Redirect(w, r, d.htmlURL, http.StatusSeeOther)

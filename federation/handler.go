@@ -27,6 +27,10 @@ type Handler struct {
 	// CoursePageFunc renders a course's HTML page, for browsers that ask for
 	// a course's IRI.
 	CoursePageFunc func(w http.ResponseWriter, r *http.Request, slug string)
+	// PostPageFunc renders the HTML page of a local post (or lesson) iri,
+	// for browsers that ask for its IRI; nil redirects them to the post's
+	// place in its course's discussion.
+	PostPageFunc func(w http.ResponseWriter, r *http.Request, iri string)
 	// SignatureFailureFunc is told the reason of every refused signature.
 	SignatureFailureFunc func(reason string)
 	// Cache keeps rendered documents until what they show changes; nil
@@ -54,6 +58,7 @@ func (h *Handler) Routes(r chi.Router) {
 		r.Get("/courses/{slug}/followers", h.courseFollowers)
 		r.Get("/courses/{slug}/following", h.courseFollowing)
 		r.Get("/posts/{id}", h.post)
+		r.Get("/courses/{slug}/modules/{id}", h.lesson)
 	})
 }
 

@@ -135,6 +135,7 @@ func (in *instance) routes() http.Handler {
 		Cache: in.docs, Version: version, Logger: in.log,
 	}
 	fed.CoursePageFunc = in.web.CoursePage
+	fed.PostPageFunc = in.web.PostPage
 	fed.Routes(r)
 	ib := &inbox.Handler{
 		Pool: in.pool, Verifier: in.verifier, Recipients: in.courses, URLs: in.urls, Logger: in.log,

@@ -5,6 +5,7 @@
 //	colearn migrate            apply database migrations and exit
 //	colearn user create        create an account (password on stdin)
 //	colearn course create      create a course
+//	colearn instance set|show  set or show the instance's name, description, contact, rules
 //	colearn healthcheck        probe a running instance's /healthz
 //	colearn version            print the version
 package main
@@ -35,6 +36,8 @@ Usage:
                                              read from stdin (or prompted for)
   colearn course create --owner USERNAME --slug SLUG --title TITLE [flags]
                                              create a course (a fediverse group)
+  colearn instance set [--name N] [--description D] [--contact C] [--rules-file F]
+  colearn instance show                      set or show the instance's identity
   colearn healthcheck                        exit 0 if the local instance is healthy
   colearn version                            print the version
 
@@ -73,6 +76,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return userCommand(ctx, args[1:], stdin, stdout, stderr)
 	case "course":
 		return courseCommand(ctx, args[1:], stdout, stderr)
+	case "instance":
+		return instanceCommand(ctx, args[1:], stdin, stdout, stderr)
 	case "healthcheck":
 		return healthcheckCommand(ctx, args[1:], stderr)
 	case "version", "--version":

@@ -26,6 +26,10 @@ func UserScope(username string) Scope { return Scope("user/" + strings.ToLower(u
 // PostScope covers the document of one post, whatever course it is in.
 func PostScope(iri string) Scope { return Scope("post/" + iri) }
 
+// OutboxScope covers the outbox collection of a local actor, which every
+// public activity it sends changes.
+func OutboxScope(actorIRI string) Scope { return Scope("outbox/" + actorIRI) }
+
 const (
 	// CataloguesScope covers the lists of courses (the catalogue): every
 	// course's creation, edit and membership change alters it.

@@ -301,6 +301,16 @@ func (c *DocCache) setListening(on bool) {
 	c.listening = on
 }
 
+// Pending is how many changes this process has announced (Changing) whose
+// notice has not come back yet; while it is above zero, what they change is
+// rendered from the database.
+func (c *DocCache) Pending() int {
+	if c == nil {
+		return 0
+	}
+	return int(c.npending.Load())
+}
+
 // Listening reports whether changes are being received, that is whether
 // documents are served from memory.
 func (c *DocCache) Listening() bool {

@@ -97,6 +97,7 @@ func TestCacheShowsEveryChangeOnTheNextFetch(t *testing.T) {
 		{"user actor", "/users/ben", activityJSON},
 		{"home", "/", "text/html"},
 		{"nodeinfo", "/nodeinfo/2.1", ""},
+		{"course outbox", "/courses/go/outbox", activityJSON},
 		{"webfinger", "/.well-known/webfinger?resource=acct:go@" + ti.addr, ""},
 	}
 	fetchAll := func() map[string]fetched {
@@ -106,7 +107,10 @@ func TestCacheShowsEveryChangeOnTheNextFetch(t *testing.T) {
 		}
 		return got
 	}
-	fetchAll() // render and keep everything
+	// Once this process's changes have come back as notices, one fetch
+	// renders and keeps everything.
+	eventually(t, "the notices of the set-up", 10*time.Second, func() (bool, error) { return ti.docs.Pending() == 0, nil })
+	fetchAll()
 
 	// The cache is live: a change made behind its back (no notice) is not
 	// seen, so what the steps below see is the invalidation's work.
@@ -157,6 +161,7 @@ func TestCacheShowsEveryChangeOnTheNextFetch(t *testing.T) {
 			_, err := ti.actions.EditPost(ctx, ben, post.IRI, "second thoughts")
 			return err
 		}, []expect{
+			{doc: "course outbox", notShows: `"totalItems":1,`},
 			{doc: "post", shows: "second thoughts"}, {doc: "post page", shows: "second thoughts"},
 			{doc: "course page", shows: "second thoughts"}, {doc: "course page", notShows: "first words"},
 		}},
@@ -201,10 +206,18 @@ func TestCacheShowsEveryChangeOnTheNextFetch(t *testing.T) {
 		}
 	}
 
-	// A moderator's removal of someone else's post.
+	// A moderator's removal of someone else's post. The new post reaches
+	// the course's outbox (its Announce) on the next fetch too.
+	outboxBefore := ti.fetch(t, "/courses/go/outbox?page=1", activityJSON, "")
 	other, err := ti.actions.Post(ctx, olga, ti.urls.Course("go"), "to be removed", "")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if strings.Contains(outboxBefore.body, other.IRI) {
+		t.Fatal("the outbox shows a post before it was written")
+	}
+	if f := ti.fetch(t, "/courses/go/outbox?page=1", activityJSON, ""); !strings.Contains(f.body, other.IRI) {
+		t.Errorf("the course outbox does not show the new post's Announce:\n%.400s", f.body)
 	}
 	otherPath := strings.TrimPrefix(other.IRI, "http://"+ti.addr)
 	ti.fetch(t, otherPath, activityJSON, "")

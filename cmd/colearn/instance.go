@@ -10,6 +10,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/colearn/colearn/courses"
@@ -76,6 +77,9 @@ func newInstance(ctx context.Context, cfg config, pool *pgxpool.Pool, log *slog.
 			return err
 		},
 		RetryDelayFunc: cfg.retryDelay,
+		PublishedFunc: func(ctx context.Context, tx pgx.Tx, actorIRI string) error {
+			return in.courses.Changed(ctx, tx, courses.OutboxScope(actorIRI))
+		},
 	})
 	if err != nil {
 		return nil, err
@@ -145,10 +149,10 @@ func (in *instance) routes() http.Handler {
 	ib.Routes(r)
 	in.inbox = ib
 	r.Get("/users/{name}/outbox", func(w http.ResponseWriter, r *http.Request) {
-		in.outbox.Collection(w, r, in.urls.User(chi.URLParam(r, "name")))
+		in.cachedOutbox(w, r, in.urls.User(chi.URLParam(r, "name")))
 	})
 	r.Get("/courses/{slug}/outbox", func(w http.ResponseWriter, r *http.Request) {
-		in.outbox.Collection(w, r, in.urls.Course(chi.URLParam(r, "slug")))
+		in.cachedOutbox(w, r, in.urls.Course(chi.URLParam(r, "slug")))
 	})
 	r.Get("/activities/{id}", func(w http.ResponseWriter, r *http.Request) {
 		in.outbox.ServeActivity(w, r, in.urls.Activity(chi.URLParam(r, "id")))

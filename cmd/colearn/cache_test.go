@@ -124,10 +124,10 @@ func TestCacheShowsEveryChangeOnTheNextFetch(t *testing.T) {
 	}
 
 	type expect struct {
-		doc       string
-		shows     string // "" to skip
-		notShows  string // "" to skip
-		status    int    // 0: 200
+		doc      string
+		shows    string // "" to skip
+		notShows string // "" to skip
+		status   int    // 0: 200
 	}
 	steps := []struct {
 		name   string

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	vocab "github.com/go-ap/activitypub"
 	"github.com/go-chi/chi/v5"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -168,6 +169,22 @@ func TestCourseOfTenThousandMembers(t *testing.T) {
 		}
 		if p := strings.Join(plan, "\n"); strings.Contains(p, "Seq Scan") {
 			t.Errorf("%s\nplans a sequential scan:\n%s", q, p)
+		}
+	}
+}
+
+// TestCollectionTotalItemsOnce: a collection states its size once (a
+// document with duplicate keys means different things to different
+// parsers).
+func TestCollectionTotalItemsOnce(t *testing.T) {
+	t.Parallel()
+	for _, total := range []int{0, 7} {
+		body, err := collectionJSON(vocab.OrderedCollectionNew("https://colearn.test/c/followers"), total)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := strings.Count(string(body), `"totalItems"`); n != 1 || !strings.Contains(string(body), fmt.Sprintf(`"totalItems":%d`, total)) {
+			t.Errorf("collection of %d: totalItems appears %d times: %s", total, n, body)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package federation
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -158,11 +159,19 @@ func emptyCollection(r *http.Request, id string) ([]byte, error) {
 	return collectionJSON(p, 0)
 }
 
-// collectionJSON encodes a collection or page with its totalItems, which
-// go-ap leaves out when it is 0.
+// collectionJSON encodes a collection or page with its totalItems, once:
+// go-ap writes it only for some types and values, so its own is dropped.
 func collectionJSON(v vocab.Item, total int) ([]byte, error) {
 	body, err := vocab.MarshalJSON(v)
 	if err != nil {
+		return nil, fmt.Errorf("encode collection: %w", err)
+	}
+	var props map[string]json.RawMessage
+	if err := json.Unmarshal(body, &props); err != nil {
+		return nil, fmt.Errorf("encode collection: %w", err)
+	}
+	delete(props, "totalItems")
+	if body, err = json.Marshal(props); err != nil {
 		return nil, fmt.Errorf("encode collection: %w", err)
 	}
 	return withContext(body, "https://www.w3.org/ns/activitystreams", map[string]any{"totalItems": total})

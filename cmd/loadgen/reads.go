@@ -8,8 +8,9 @@ package main
 //
 // The post and the lesson are found in the course's outbox unless -post and
 // -lesson name them. Each document is loaded for -duration on keep-alive
-// connections; /healthz is measured before and after, and each document's
-// rate is divided by the mean of the two. The table prints each target
+// connections, in rounds alternating with rounds of /healthz, and its rate
+// is divided by /healthz's rate in those rounds (other load on the machine
+// then weighs on both alike). The table prints each target
 // (≥ 0.8 × /healthz for ActivityStreams documents and WebFinger, ≥ 0.5 for
 // HTML pages) and MISS where a document is below it or had errors.
 

@@ -25,7 +25,10 @@ type Target struct {
 type Row struct {
 	Target
 	Result
-	Ratio float64 // Rate ÷ the baseline's rate
+	// Baseline is the baseline as measured in the rounds alternating with
+	// this target's.
+	Baseline Result
+	Ratio    float64 // Rate ÷ Baseline's rate
 }
 
 // Miss reports whether the row is below its target.
@@ -33,22 +36,36 @@ func (r Row) Miss() bool { return r.Ratio < r.Want || r.Errors > 0 }
 
 // Table is a run of several targets against one baseline.
 type Table struct {
-	// Baseline is the ceiling (e.g. /healthz), measured before and after
-	// the targets; its rate is the mean of the two.
 	Baseline       Target
-	Before, After  Result
 	Rows           []Row
 	Concurrency    int
 	DurationPerURL time.Duration
 }
 
-// BaselineRate is the mean of the baseline's two measured rates.
-func (t Table) BaselineRate() float64 { return (t.Before.Rate() + t.After.Rate()) / 2 }
+// tableRounds is how many alternating rounds each target and the baseline
+// share, so that other load on the machine, which comes and goes, weighs
+// on both sides of each ratio alike.
+const tableRounds = 4
 
-// MeasureTable measures baseline, then every target, then baseline again,
-// each for d with concurrency workers on keep-alive connections, and
-// returns the table with each target's ratio to the baseline's mean rate.
-// It refuses non-loopback URLs before sending anything.
+// BaselineRate is the baseline's rate over the whole run.
+func (t Table) BaselineRate() float64 {
+	var n int
+	var d time.Duration
+	for _, r := range t.Rows {
+		n += r.Baseline.Requests
+		d += r.Baseline.Elapsed
+	}
+	if d <= 0 {
+		return 0
+	}
+	return float64(n) / d.Seconds()
+}
+
+// MeasureTable measures every target for d with concurrency workers on
+// keep-alive connections, in tableRounds rounds alternating with rounds of
+// the baseline (as long in all), and returns each target's ratio to the
+// baseline measured beside it. It refuses non-loopback URLs before sending
+// anything.
 func MeasureTable(ctx context.Context, baseline Target, targets []Target, concurrency int, d time.Duration) (Table, error) {
 	for _, t := range append([]Target{baseline}, targets...) {
 		if err := CheckLoopback(t.URL); err != nil {
@@ -58,27 +75,35 @@ func MeasureTable(ctx context.Context, baseline Target, targets []Target, concur
 	tb := Table{Baseline: baseline, Concurrency: concurrency, DurationPerURL: d}
 	client := &http.Client{Transport: NewTransport(concurrency)}
 	defer client.CloseIdleConnections()
-	run := func(t Target) (Result, error) {
-		return Run(ctx, Options{URL: t.URL, Accept: t.Accept, Concurrency: concurrency, Duration: d, Client: client})
-	}
-	var err error
-	if tb.Before, err = run(baseline); err != nil {
-		return tb, err
+	run := func(t Target, into *Result) error {
+		res, err := Run(ctx, Options{URL: t.URL, Accept: t.Accept, Concurrency: concurrency, Duration: d / tableRounds, Client: client})
+		if err != nil {
+			return err
+		}
+		into.Requests += res.Requests
+		into.Errors += res.Errors
+		into.Elapsed += res.Elapsed
+		into.P50 = max(into.P50, res.P50)
+		into.P99 = max(into.P99, res.P99)
+		if into.FirstError == nil {
+			into.FirstError = res.FirstError
+		}
+		return nil
 	}
 	for _, t := range targets {
-		res, err := run(t)
-		if err != nil {
-			return tb, err
+		row := Row{Target: t}
+		for range tableRounds {
+			if err := run(baseline, &row.Baseline); err != nil {
+				return tb, err
+			}
+			if err := run(t, &row.Result); err != nil {
+				return tb, err
+			}
 		}
-		tb.Rows = append(tb.Rows, Row{Target: t, Result: res})
-	}
-	if tb.After, err = run(baseline); err != nil {
-		return tb, err
-	}
-	for i := range tb.Rows {
-		if b := tb.BaselineRate(); b > 0 {
-			tb.Rows[i].Ratio = tb.Rows[i].Rate() / b
+		if b := row.Baseline.Rate(); b > 0 {
+			row.Ratio = row.Rate() / b
 		}
+		tb.Rows = append(tb.Rows, row)
 	}
 	return tb, nil
 }
@@ -86,17 +111,17 @@ func MeasureTable(ctx context.Context, baseline Target, targets []Target, concur
 // Print writes the table: each target's rate, latency, errors, ratio to
 // the baseline and its target, with MISS where below.
 func (t Table) Print(w io.Writer) {
-	fmt.Fprintf(w, "baseline %s: %.0f req/s before, %.0f after (%d connections, %s per URL)\n",
-		t.Baseline.Name, t.Before.Rate(), t.After.Rate(), t.Concurrency, t.DurationPerURL)
+	fmt.Fprintf(w, "baseline %s: %.0f req/s over the run (%d connections; %s per URL in %d rounds alternating with the baseline)\n",
+		t.Baseline.Name, t.BaselineRate(), t.Concurrency, t.DurationPerURL, tableRounds)
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "document\treq/s\tp50\tp99\terrors\tratio\ttarget\t")
+	fmt.Fprintf(tw, "document\treq/s\tp50\tp99\terrors\t%s beside\tratio\ttarget\t\n", t.Baseline.Name)
 	for _, r := range t.Rows {
 		verdict := ""
 		if r.Miss() {
 			verdict = "MISS"
 		}
-		fmt.Fprintf(tw, "%s\t%.0f\t%s\t%s\t%d\t%.2f\t≥ %.2f\t%s\n", r.Name, r.Rate(),
-			r.P50.Round(10*time.Microsecond), r.P99.Round(10*time.Microsecond), r.Errors, r.Ratio, r.Want, verdict)
+		fmt.Fprintf(tw, "%s\t%.0f\t%s\t%s\t%d\t%.0f\t%.2f\t≥ %.2f\t%s\n", r.Name, r.Rate(),
+			r.P50.Round(10*time.Microsecond), r.P99.Round(10*time.Microsecond), r.Errors, r.Baseline.Rate(), r.Ratio, r.Want, verdict)
 	}
 	tw.Flush()
 	for _, r := range t.Rows {
@@ -140,15 +165,14 @@ func Stampede(ctx context.Context, url, accept string, n int, limit time.Duratio
 
 // Markdown writes the table as a Markdown table, for the README.
 func (t Table) Markdown(w io.Writer) {
-	fmt.Fprintf(w, "| document | req/s | p99 | ratio to %s | target |\n| --- | --- | --- | --- | --- |\n", t.Baseline.Name)
-	fmt.Fprintf(w, "| %s (baseline) | %.0f | %s | 1.00 | |\n", t.Baseline.Name, t.BaselineRate(), t.Before.P99.Round(10*time.Microsecond))
+	fmt.Fprintf(w, "| document | req/s | p99 | %s beside | ratio | target |\n| --- | --- | --- | --- | --- | --- |\n", t.Baseline.Name)
 	for _, r := range t.Rows {
 		verdict := ""
 		if r.Miss() {
 			verdict = " **MISS**"
 		}
-		fmt.Fprintf(w, "| %s | %.0f | %s | %.2f | ≥ %.2f%s |\n", strings.ReplaceAll(r.Name, "|", "\\|"), r.Rate(),
-			r.P99.Round(10*time.Microsecond), r.Ratio, r.Want, verdict)
+		fmt.Fprintf(w, "| %s | %.0f | %s | %.0f | %.2f | ≥ %.2f%s |\n", strings.ReplaceAll(r.Name, "|", "\\|"), r.Rate(),
+			r.P99.Round(10*time.Microsecond), r.Baseline.Rate(), r.Ratio, r.Want, verdict)
 	}
 }
 

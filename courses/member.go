@@ -336,3 +336,17 @@ func (s *Store) AcceptedPage(ctx context.Context, q Querier, courseID int64, aft
 	last := ms[limit-1]
 	return ms, &MemberCursor{JoinedAt: last.JoinedAt, ActorIRI: last.ActorIRI}, nil
 }
+
+// Roster lists up to limit members of a course for its moderators: those
+// waiting for approval first, then owners and moderators, then by when they
+// joined. It is bounded, so a moderator's page stays small however many
+// members the course has.
+func (s *Store) Roster(ctx context.Context, q Querier, courseID int64, limit int) ([]Member, error) {
+	rows, err := q.Query(ctx, `SELECT `+memberColumns+` FROM course_members WHERE course_id = $1
+		ORDER BY state <> 'pending', CASE role WHEN 'owner' THEN 0 WHEN 'moderator' THEN 1 ELSE 2 END, joined_at, actor_iri
+		LIMIT $2`, courseID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("roster of course %d: %w", courseID, err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Member, error) { return scanMember(r) })
+}

@@ -16,6 +16,10 @@ import (
 // postLimit is how many posts a remote course's discussion page shows.
 const postLimit = 1000
 
+// rosterLimit is how many members the roster shows moderators, pending
+// ones first.
+const rosterLimit = 500
+
 // postPageSize is how many posts a page of a local course's discussion
 // shows, newest first.
 const postPageSize = 100
@@ -36,7 +40,8 @@ type coursePage struct {
 	Thread      threadView
 	OlderPosts  string // link to the next page of older posts, if any
 	MemberCount int
-	Members     []courses.Member // moderators only
+	Members     []courses.Member // moderators only, at most rosterLimit
+	RosterCut   bool             // the roster has more than Members
 
 	Membership  *courses.Member // the viewer's, if any
 	CanPost     bool
@@ -123,8 +128,7 @@ func (h *Handler) renderCourse(w http.ResponseWriter, r *http.Request, c courses
 
 // loadCourse gathers what the page of c shows r's viewer, with the
 // discussion's page of posts before post number before (0: the newest).
-// Its queries are bounded whatever the number of members and posts, but
-// for the roster moderators see.
+// Its queries are bounded whatever the number of members and posts.
 func (h *Handler) loadCourse(ctx context.Context, r *http.Request, c courses.Course, p coursePage, before int64) (coursePage, error) {
 	q, store := h.cfg.Pool, h.cfg.Store
 	content := store.Content()
@@ -163,9 +167,10 @@ func (h *Handler) loadCourse(ctx context.Context, r *http.Request, c courses.Cou
 		}
 	}
 	if p.CanModerate {
-		if p.Members, err = store.Members(ctx, q, c.ID); err != nil {
+		if p.Members, err = store.Roster(ctx, q, c.ID, rosterLimit); err != nil {
 			return p, err
 		}
+		p.RosterCut = len(p.Members) == rosterLimit
 	}
 	posts, older, err := store.RecentPosts(ctx, q, p.IRI, before, postPageSize)
 	if err != nil {

@@ -45,8 +45,10 @@ import (
 // before a change of its scopes is never kept, and a request that arrives
 // after a change never shares a render that began before it.
 //
-// At most max entries are kept; when the cache is full, stale entries are
-// dropped, and if none are, all are. A DocCache is safe for concurrent use.
+// At most max entries and maxBytes of bodies are kept (a document larger
+// than maxDocBytes is served but not kept); when the cache is full, stale
+// entries are dropped, and if that is not enough, all are. A DocCache is
+// safe for concurrent use.
 // A nil *DocCache caches nothing: every Get renders.
 type DocCache struct {
 	max int
@@ -56,6 +58,7 @@ type DocCache struct {
 
 	mu        sync.RWMutex
 	docs      map[string]cachedDoc
+	bytes     int // of the kept bodies
 	seq       uint64                   // bumped by every invalidation
 	clearedAt uint64                   // seq of the last drop of everything
 	changedAt map[courses.Scope]uint64 // seq of each scope's last change
@@ -67,6 +70,12 @@ type DocCache struct {
 
 	flights singleflight.Group
 }
+
+// Bounds on the memory the cache holds.
+const (
+	maxBytes    = 64 << 20
+	maxDocBytes = 2 << 20
+)
 
 // pendingWait is how long a change announced by Changing is waited for.
 // Its transaction has rolled back or is very slow if its notice has not
@@ -203,22 +212,32 @@ func (c *DocCache) pendingLocked(scopes []courses.Scope) bool {
 }
 
 func (c *DocCache) put(key string, e cachedDoc) {
+	if len(e.doc.Body) > maxDocBytes {
+		return
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.listening || !c.freshLocked(e.scopes, e.seq) || c.pendingLocked(e.scopes) {
 		return
 	}
-	if _, ok := c.docs[key]; !ok && len(c.docs) >= c.max {
+	if old, ok := c.docs[key]; ok {
+		c.bytes -= len(old.doc.Body)
+		delete(c.docs, key)
+	}
+	if len(c.docs) >= c.max || c.bytes+len(e.doc.Body) > maxBytes {
 		for k, d := range c.docs {
 			if !c.freshLocked(d.scopes, d.seq) {
+				c.bytes -= len(d.doc.Body)
 				delete(c.docs, k)
 			}
 		}
-		if len(c.docs) >= c.max {
+		if len(c.docs) >= c.max || c.bytes+len(e.doc.Body) > maxBytes {
 			clear(c.docs)
+			c.bytes = 0
 		}
 	}
 	c.docs[key] = e
+	c.bytes += len(e.doc.Body)
 }
 
 // Changing is told (by courses.Store.ChangingFunc) that a transaction of
@@ -298,6 +317,7 @@ func (c *DocCache) setListening(on bool) {
 	c.seq++
 	c.clearedAt = c.seq
 	clear(c.docs)
+	c.bytes = 0
 	c.listening = on
 }
 

@@ -173,3 +173,26 @@ func TestDocCacheErrorsAndBounds(t *testing.T) {
 		t.Errorf("a nil cache rendered %d times for 2 Gets", r.n)
 	}
 }
+
+func TestDocCacheBytesBound(t *testing.T) {
+	t.Parallel()
+	c := NewDocCache(0)
+	c.setListening(true)
+	big := func(n int) RenderFunc {
+		return func(context.Context) (Doc, []courses.Scope, error) { return Doc{Body: make([]byte, n)}, nil, nil }
+	}
+	if _, err := c.Get(context.Background(), "huge", big(maxDocBytes+1)); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := c.docs["huge"]; ok {
+		t.Error("a document above maxDocBytes was kept")
+	}
+	for i := range 2 * maxBytes / maxDocBytes {
+		if _, err := c.Get(context.Background(), fmt.Sprint("doc", i), big(maxDocBytes)); err != nil {
+			t.Fatal(err)
+		}
+		if c.bytes > maxBytes {
+			t.Fatalf("cache holds %d bytes, want at most %d", c.bytes, maxBytes)
+		}
+	}
+}

@@ -16,6 +16,7 @@ require (
 	github.com/prometheus/client_golang v1.25.0
 	github.com/riverqueue/river v0.51.2
 	github.com/riverqueue/river/riverdriver/riverpgxv5 v0.51.2
+	github.com/sergi/go-diff v1.4.0
 	github.com/valyala/fastjson v1.6.4
 	github.com/yuin/goldmark v1.8.7
 	golang.org/x/crypto v0.59.0

@@ -40,6 +40,21 @@ func RenderCourse(ctx context.Context, u URLs, store *courses.Store, q courses.Q
 	})
 }
 
+// course loads the local course named in the path, or answers 404 (500)
+// and returns ok false.
+func (h *Handler) course(w http.ResponseWriter, r *http.Request) (courses.Course, bool) {
+	c, err := h.Courses.CourseBySlug(r.Context(), chi.URLParam(r, "slug"))
+	if errors.Is(err, courses.ErrNotFound) {
+		http.Error(w, "no such course", http.StatusNotFound)
+		return c, false
+	}
+	if err != nil {
+		h.serverError(w, r, err)
+		return c, false
+	}
+	return c, true
+}
+
 // courseDoc renders through RenderFunc the document of the local course in
 // the request's path; render gets the course.
 func (h *Handler) courseDoc(r *http.Request, render func(ctx context.Context, c courses.Course) ([]byte, error)) RenderFunc {
@@ -182,17 +197,6 @@ func collectionJSON(v vocab.Item, total int) ([]byte, error) {
 // in its course's discussion.
 func (h *Handler) post(w http.ResponseWriter, r *http.Request) {
 	h.ServePost(w, r, h.URLs.Post(chi.URLParam(r, "id")))
-}
-
-// lesson serves a published lesson at its IRI: the Article the course sent
-// (its JSON, or its page for browsers).
-func (h *Handler) lesson(w http.ResponseWriter, r *http.Request) {
-	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
-	if err != nil || id < 1 {
-		http.Error(w, "no such lesson", http.StatusNotFound)
-		return
-	}
-	h.ServePost(w, r, h.URLs.Module(chi.URLParam(r, "slug"), id))
 }
 
 // ServePost answers r with the post iri (one written on this instance) from

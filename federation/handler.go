@@ -58,7 +58,6 @@ func (h *Handler) Routes(r chi.Router) {
 		r.Get("/courses/{slug}/followers", h.courseFollowers)
 		r.Get("/courses/{slug}/following", h.courseFollowing)
 		r.Get("/posts/{id}", h.post)
-		r.Get("/courses/{slug}/modules/{id}", h.lesson)
 	})
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/colearn/colearn/courses"
+	"github.com/colearn/colearn/federation"
 )
 
 // create adds a post to a local course's discussion and has the course
@@ -23,6 +24,9 @@ func (p *Processor) create(ctx context.Context, tx pgx.Tx, in *Incoming) error {
 	}
 	if !isPostType(o) {
 		return fmt.Errorf("%w: Create of a %s", errIgnored, o.Type)
+	}
+	if moduleOfCourse(o, in.Actor) {
+		return p.createFromRemoteCourse(ctx, tx, in, o)
 	}
 	if attributedTo(o) != in.Actor {
 		return fmt.Errorf("Create by %s of a post attributed to %q: %w", in.Actor, attributedTo(o), courses.ErrForbidden)
@@ -99,4 +103,12 @@ func (p *Processor) createFromRemoteCourse(ctx context.Context, tx pgx.Tx, in *I
 	}
 	_, _, err = p.Courses.SavePost(ctx, tx, postFrom(o, in.Actor, course))
 	return err
+}
+
+// moduleOfCourse reports whether o is a module a course publishes: an
+// Article on the course's own origin whose context is the course. Its
+// attributedTo names its authors, not the course, which sends it.
+func moduleOfCourse(o *vocab.Object, actor string) bool {
+	return o.Type == vocab.ArticleType && o.Context != nil && o.Context.GetLink().String() == actor &&
+		federation.SameOrigin(o.ID.String(), actor)
 }

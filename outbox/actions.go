@@ -29,6 +29,9 @@ type Actions struct {
 	Keys     *federation.KeyStore
 	Sender   *Sender
 	Resolver ActorResolver
+	// ModuleChangedFunc is told the slug of a course whose syllabus changed,
+	// so cached documents can be dropped (may be nil).
+	ModuleChangedFunc func(slug string)
 }
 
 func (a *Actions) urls() federation.URLs { return a.Sender.URLs }

@@ -162,27 +162,6 @@ func (a *Actions) RemovePost(ctx context.Context, moderator courses.User, postIR
 	})
 }
 
-// PublishModule adds a lesson to a local course and sends it to every
-// member as an Article from the course, so it reaches Mastodon timelines
-// with a link back to the course.
-func (a *Actions) PublishModule(ctx context.Context, author courses.User, c courses.Course, title, markdown string) (courses.Module, error) {
-	var m courses.Module
-	err := pgx.BeginFunc(ctx, a.Pool, func(tx pgx.Tx) error {
-		var err error
-		if m, err = a.Courses.AddModule(ctx, tx, c.ID, a.userIRI(author), title, markdown); err != nil {
-			return err
-		}
-		courseIRI := a.urls().Course(c.Slug)
-		iri := a.urls().Module(c.Slug, m.ID)
-		return a.fromCourseCreate(ctx, tx, c, courses.Post{
-			IRI: iri, CourseIRI: courseIRI, AuthorIRI: courseIRI, AuthorName: c.Title, AuthorHandle: c.Slug,
-			Type: "Article", Name: m.Title, Content: a.Courses.Content().Markdown(markdown), URL: courseIRI + "#module-" + fmt.Sprint(m.Position),
-			Published: now(), Local: true,
-		})
-	})
-	return m, err
-}
-
 // Announce posts a short announcement (Markdown) from a local course, as
 // moderator u, to every member.
 func (a *Actions) Announce(ctx context.Context, u courses.User, c courses.Course, markdown string) (courses.Post, error) {

@@ -1,24 +1,11 @@
 package web
 
 import (
-	"fmt"
 	"net/http"
 	"strconv"
 
 	"github.com/colearn/colearn/courses"
 )
-
-// publishModule adds a lesson (title and Markdown body) to the course and
-// sends it to the members; only moderators may (403).
-func (h *Handler) publishModule(w http.ResponseWriter, r *http.Request, me courses.User, c courses.Course) {
-	title, body := r.PostForm.Get("title"), r.PostForm.Get("body")
-	m, err := h.cfg.Actions.PublishModule(r.Context(), me, c, title, body)
-	if err != nil {
-		h.courseFailed(w, r, c, err, coursePage{ModuleTitle: title, ModuleBody: body})
-		return
-	}
-	backToCourse(w, r, c, fmt.Sprintf("module-%d", m.Position))
-}
 
 // announce posts an announcement (Markdown) from the course to every
 // member; only moderators may (403).

@@ -17,6 +17,8 @@ type courseForm struct {
 	Version  int
 	Licences []string
 	Error    string
+	// ImportError is the reason an uploaded course archive was refused.
+	ImportError string
 }
 
 func newCourseForm(d courses.CourseDraft) courseForm {

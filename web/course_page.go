@@ -24,19 +24,13 @@ const rosterLimit = 500
 // shows, newest first.
 const postPageSize = 100
 
-type moduleView struct {
-	Position int
-	Title    string
-	Body     template.HTML // rendered and sanitised by courses.Content
-}
-
 // coursePage is everything the course page shows. The fields that only
 // members or moderators may see are left empty for everyone else.
 type coursePage struct {
 	Course      courses.Course
 	IRI, Handle string
 	Summary     template.HTML // rendered and sanitised by courses.Content
-	Modules     []moduleView
+	Syllabus    syllabusView
 	Thread      threadView
 	OlderPosts  string // link to the next page of older posts, if any
 	MemberCount int
@@ -140,13 +134,7 @@ func (h *Handler) loadCourse(ctx context.Context, r *http.Request, c courses.Cou
 		p.Edit = newCourseForm(c.Draft())
 		p.Edit.Version = c.Version
 	}
-	mods, err := store.Modules(ctx, q, c.ID)
-	if err != nil {
-		return p, err
-	}
-	for _, m := range mods {
-		p.Modules = append(p.Modules, moduleView{Position: m.Position, Title: m.Title, Body: template.HTML(content.Markdown(m.Body))})
-	}
+	var err error
 	if p.MemberCount, err = store.MemberCount(ctx, q, c.ID); err != nil {
 		return p, err
 	}
@@ -166,6 +154,10 @@ func (h *Handler) loadCourse(ctx context.Context, r *http.Request, c courses.Cou
 			return p, err
 		}
 	}
+	if p.Syllabus, err = h.loadSyllabus(ctx, c, myIRI); err != nil {
+		return p, err
+	}
+	p.Syllabus.Draft = moduleForm{Title: p.ModuleTitle, Body: p.ModuleBody}
 	if p.CanModerate {
 		if p.Members, err = store.Roster(ctx, q, c.ID, rosterLimit); err != nil {
 			return p, err

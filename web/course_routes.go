@@ -27,12 +27,12 @@ func (h *Handler) courseRoutes(r chi.Router) {
 		"/posts/edit":      h.courseEditPost,
 		"/posts/delete":    h.courseDeletePost,
 		"/posts/remove":    h.removePost,
-		"/modules":         h.publishModule,
 		"/announce":        h.announce,
 		"/edit":            h.editCourse,
 	} {
 		r.Post("/courses/{slug}"+path, h.requireUser(h.withCourse(action)))
 	}
+	h.moduleRoutes(r)
 }
 
 // courseAction handles a form posted to a local course by a signed-in user;

@@ -90,6 +90,7 @@ func setup(t *testing.T) *bundle {
 	mux.Get("/courses/{slug}", func(w http.ResponseWriter, r *http.Request) {
 		h.CoursePage(w, r, chi.URLParam(r, "slug"))
 	})
+	mux.Get("/courses/{slug}/modules/{id}", h.ModulePage)
 	return &bundle{t: t, ctx: t.Context(), pool: pool, store: store, actions: actions, urls: urls, srv: srv, host: host}
 }
 

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -61,3 +62,48 @@ func (h *Handler) pageFailed(w http.ResponseWriter, r *http.Request, notFound st
 	}
 	return true
 }
+
+// recordedPage is publicPage for pages whose handlers write their answer
+// themselves: write renders into a recorder and names the scopes the page
+// shows (nil when it answered an error). A 200 is kept in the document
+// cache under key and served to anonymous visitors until those scopes
+// change; any other answer is passed through and not kept.
+func (h *Handler) recordedPage(w http.ResponseWriter, r *http.Request, key string, write func(w http.ResponseWriter) []courses.Scope) {
+	d, err := h.cfg.Cache.Get(r.Context(), "page:"+key, func(ctx context.Context) (federation.Doc, []courses.Scope, error) {
+		rec := &pageRecorder{header: http.Header{}, status: http.StatusOK}
+		scopes := write(rec)
+		if rec.status != http.StatusOK || scopes == nil {
+			return federation.Doc{}, nil, &unkeptPage{rec}
+		}
+		return federation.Doc{Body: rec.body.Bytes(), ContentType: "text/html; charset=utf-8"}, append(scopes, courses.SiteScope), nil
+	})
+	var u *unkeptPage
+	switch {
+	case errors.As(err, &u):
+		for k, v := range u.rec.header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(u.rec.status)
+		w.Write(u.rec.body.Bytes())
+	case err != nil:
+		h.serverError(w, r, fmt.Errorf("%s: %w", r.URL.Path, err))
+	default:
+		federation.WriteDoc(w, r, d, federation.CachePublic, "Cookie", "Accept")
+	}
+}
+
+// pageRecorder keeps what a page handler writes.
+type pageRecorder struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (p *pageRecorder) Header() http.Header         { return p.header }
+func (p *pageRecorder) Write(b []byte) (int, error) { return p.body.Write(b) }
+func (p *pageRecorder) WriteHeader(status int)      { p.status = status }
+
+// unkeptPage carries an answer that is not kept (an error page).
+type unkeptPage struct{ rec *pageRecorder }
+
+func (u *unkeptPage) Error() string { return http.StatusText(u.rec.status) }

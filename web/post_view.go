@@ -18,7 +18,7 @@ type postView struct {
 	Content template.HTML // sanitised by courses.Content when stored
 	Handle  string        // @name@host of the author
 	Indent  int           // Depth, capped at maxIndent
-	Lesson  bool          // a published module: shown as a link to it
+	Lesson  bool          // a module the course published: shown as a link to it
 	Own     bool          // written by the viewer
 }
 
@@ -34,7 +34,7 @@ func (h *Handler) postViews(thread []courses.ThreadedPost, myIRI string) []postV
 			Content: template.HTML(tp.Content),
 			Handle:  fullHandle(tp.AuthorHandle, tp.AuthorIRI),
 			Indent:  min(tp.Depth, maxIndent),
-			Lesson:  tp.Type == "Article" && strings.Contains(tp.URL, "#module-"),
+			Lesson:  tp.Type == "Article" && tp.AuthorIRI == tp.CourseIRI,
 			Own:     myIRI != "" && tp.AuthorIRI == myIRI,
 		})
 	}

@@ -23,13 +23,13 @@ type pageTemplate struct{ tmpl *template.Template }
 
 var pageNames = []string{
 	"home", "signup", "signin", "profile", "profile_edit", "admin", "error",
-	"catalogue", "course_new", "course", "conflict", "remote", "remote_course", "post",
+	"catalogue", "course_new", "course", "conflict", "remote", "remote_course", "post", "module", "module_progress",
 }
 
 func parsePages() (map[string]*pageTemplate, error) {
 	pages := make(map[string]*pageTemplate, len(pageNames))
 	for _, name := range pageNames {
-		t, err := template.ParseFS(assets, "templates/layout.html", "templates/parts.html", "templates/"+name+".html")
+		t, err := template.New(name).Funcs(template.FuncMap{"add": func(a, b int) int { return a + b }}).ParseFS(assets, "templates/layout.html", "templates/parts.html", "templates/module_parts.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("parse page %s: %w", name, err)
 		}

@@ -19,6 +19,9 @@ the handle @SLUG@HOST, so --host (COLEARN_HOST, or --dev) must be the
 instance's public host, as for serve.`
 
 func courseCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && (args[0] == "export" || args[0] == "import") {
+		return courseArchiveCommand(ctx, args, stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "create" {
 		fmt.Fprintln(stderr, "Usage: colearn "+courseSynopsis)
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {

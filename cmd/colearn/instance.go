@@ -87,6 +87,9 @@ func newInstance(ctx context.Context, cfg config, pool *pgxpool.Pool, log *slog.
 	in.outbox = ob
 	in.sender = &outbox.Sender{Outbox: ob, URLs: in.urls}
 	in.actions = &outbox.Actions{Pool: pool, Courses: in.courses, Keys: in.keys, Sender: in.sender, Resolver: in.resolver}
+	// A syllabus change needs no call here: every module revision announces
+	// the course's scope in its transaction (courses.Store.Changed), which
+	// reaches the document cache of every process.
 	in.processor = &inbox.Processor{
 		Pool: pool, Courses: in.courses, Fetcher: in.resolver, Sender: in.sender, URLs: in.urls, Logger: log,
 	}
@@ -141,6 +144,7 @@ func (in *instance) routes() http.Handler {
 	fed.CoursePageFunc = in.web.CoursePage
 	fed.PostPageFunc = in.web.PostPage
 	fed.Routes(r)
+	fed.ModuleRoutes(r, in.web.SyllabusPage, in.web.ModulePage)
 	ib := &inbox.Handler{
 		Pool: in.pool, Verifier: in.verifier, Recipients: in.courses, URLs: in.urls, Logger: in.log,
 		SignatureFailureFunc: in.metrics.signatureFailed, AcceptedFunc: in.metrics.activityAccepted,

@@ -269,7 +269,7 @@ func (s *benchInstance) benchSite(b *testing.B, slug string, members int) (cours
 		FROM generate_series(1, $2::int) g`, course.ID, members); err != nil {
 		b.Fatal(err)
 	}
-	m, err := s.in.actions.PublishModule(ctx, owner, course, "First lesson", "Read *this* first.")
+	m, err := s.in.actions.AddModule(ctx, owner, course, courses.ModuleDraft{Title: "First lesson", Body: "Read *this* first."})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -361,7 +361,7 @@ func BenchmarkLessonStampede(b *testing.B) {
 	var worstHTML, worstJSON, worstStatic httpload.StampedeResult
 	for i := range b.N {
 		b.StopTimer()
-		m, err := s.in.actions.PublishModule(ctx, owner, course, fmt.Sprintf("Lesson %d", i+2), "Everyone previews this at once.")
+		m, err := s.in.actions.AddModule(ctx, owner, course, courses.ModuleDraft{Title: fmt.Sprintf("Lesson %d", i+2), Body: "Everyone previews this at once."})
 		if err != nil {
 			b.Fatal(err)
 		}

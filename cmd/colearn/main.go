@@ -6,6 +6,9 @@
 //	colearn user create        create an account (password on stdin)
 //	colearn course create      create a course
 //	colearn instance set|show  set or show the instance's name, description, contact, rules
+//	colearn course export      write a course archive
+//	colearn course import      create a course from an archive
+//	colearn module             list, show, add and edit modules
 //	colearn healthcheck        probe a running instance's /healthz
 //	colearn version            print the version
 package main
@@ -38,6 +41,11 @@ Usage:
                                              create a course (a fediverse group)
   colearn instance set [--name N] [--description D] [--contact C] [--rules-file F]
   colearn instance show                      set or show the instance's identity
+  colearn course export SLUG                 write the course as one archive to stdout
+  colearn course import --owner USERNAME FILE
+                                             create a course from an archive
+  colearn module list|show|add|edit --course SLUG [flags]
+                                             work on a course's syllabus
   colearn healthcheck                        exit 0 if the local instance is healthy
   colearn version                            print the version
 
@@ -78,6 +86,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return courseCommand(ctx, args[1:], stdout, stderr)
 	case "instance":
 		return instanceCommand(ctx, args[1:], stdin, stdout, stderr)
+	case "module":
+		return moduleCommand(ctx, args[1:], stdout, stderr)
 	case "healthcheck":
 		return healthcheckCommand(ctx, args[1:], stderr)
 	case "version", "--version":

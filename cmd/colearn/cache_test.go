@@ -82,6 +82,11 @@ func TestCacheShowsEveryChangeOnTheNextFetch(t *testing.T) {
 		t.Fatal(err)
 	}
 	postPath := strings.TrimPrefix(post.IRI, "http://"+ti.addr)
+	lesson, err := ti.actions.AddModule(ctx, olga, c, courses.ModuleDraft{Title: "First steps", Body: "Install Go."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lessonPath := strings.TrimPrefix(ti.urls.Module("go", lesson.ID), "http://"+ti.addr)
 
 	// Every cached document and page that shows the course, its roster or
 	// its discussion, with the form a peer or a browser asks for.
@@ -98,6 +103,8 @@ func TestCacheShowsEveryChangeOnTheNextFetch(t *testing.T) {
 		{"home", "/", "text/html"},
 		{"nodeinfo", "/nodeinfo/2.1", ""},
 		{"course outbox", "/courses/go/outbox", activityJSON},
+		{"lesson", lessonPath, activityJSON},
+		{"lesson page", lessonPath, "text/html"},
 		{"webfinger", "/.well-known/webfinger?resource=acct:go@" + ti.addr, ""},
 	}
 	fetchAll := func() map[string]fetched {
@@ -165,6 +172,18 @@ func TestCacheShowsEveryChangeOnTheNextFetch(t *testing.T) {
 			{doc: "post", shows: "second thoughts"}, {doc: "post page", shows: "second thoughts"},
 			{doc: "course page", shows: "second thoughts"}, {doc: "course page", notShows: "first words"},
 		}},
+		{"a lesson edit", func() error {
+			_, err := ti.actions.EditModule(ctx, olga, c, lesson.ID, 0, courses.ModuleDraft{Title: "Second steps", Body: "Write Go."})
+			return err
+		}, []expect{
+			{doc: "lesson", shows: "Second steps"}, {doc: "lesson", shows: "Write Go."},
+			{doc: "lesson page", shows: "Second steps"}, {doc: "lesson page", notShows: "First steps</h1>"},
+			{doc: "course page", shows: "Second steps"},
+		}},
+		{"a lesson retired", func() error {
+			_, err := ti.actions.RetireModule(ctx, olga, c, lesson.ID)
+			return err
+		}, []expect{{doc: "lesson", status: http.StatusGone}, {doc: "course page", notShows: "Second steps"}}},
 		{"a profile edit", func() error {
 			_, err := ti.courses.SetProfile(ctx, ben.ID, "Ben the Bold", "")
 			return err

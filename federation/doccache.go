@@ -58,7 +58,7 @@ type DocCache struct {
 
 	mu        sync.RWMutex
 	docs      map[string]cachedDoc
-	bytes     int // of the kept bodies
+	bytes     int                      // of the kept bodies
 	seq       uint64                   // bumped by every invalidation
 	clearedAt uint64                   // seq of the last drop of everything
 	changedAt map[courses.Scope]uint64 // seq of each scope's last change

@@ -139,6 +139,10 @@ func (s *Store) CreateAchievement(ctx context.Context, q Querier, c Course, by s
 	if err != nil {
 		return Achievement{}, fmt.Errorf("create achievement in %s: %w", c.Slug, err)
 	}
+	// The course page lists the course's achievements.
+	if err := s.courseChanged(ctx, q, c.ID); err != nil {
+		return Achievement{}, err
+	}
 	return a, nil
 }
 

@@ -42,6 +42,10 @@ func (s *Store) KeepCredential(ctx context.Context, q Querier, b BackpackItem) (
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (user_id, credential_id) DO NOTHING RETURNING `+backpackColumns,
 		b.UserID, b.CredentialID, b.IssuerIRI, b.IssuerName, b.Name, b.Description, b.ImageURL, string(b.Credential)))
 	if err == nil {
+		// The profile shows the backpack: its cached page must go.
+		if err := s.backpackChanged(ctx, q, b.UserID); err != nil {
+			return kept, false, err
+		}
 		return kept, true, nil
 	}
 	if err != pgx.ErrNoRows {
@@ -72,10 +76,29 @@ func (s *Store) BackpackItemByID(ctx context.Context, q Querier, userID, id int6
 // MarkRevoked marks every kept copy of the credential credentialID, issued
 // by issuer, revoked; it returns how many it marked.
 func (s *Store) MarkRevoked(ctx context.Context, q Querier, credentialID, issuer string) (int64, error) {
-	tag, err := q.Exec(ctx, `UPDATE backpack SET revoked_at = now() WHERE credential_id = $1 AND issuer_iri = $2 AND revoked_at IS NULL`,
-		credentialID, issuer)
+	rows, err := q.Query(ctx, `UPDATE backpack SET revoked_at = now() WHERE credential_id = $1 AND issuer_iri = $2 AND revoked_at IS NULL
+		RETURNING user_id`, credentialID, issuer)
 	if err != nil {
 		return 0, fmt.Errorf("mark %s revoked: %w", credentialID, err)
 	}
-	return tag.RowsAffected(), nil
+	users, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return 0, fmt.Errorf("mark %s revoked: %w", credentialID, err)
+	}
+	for _, id := range users {
+		if err := s.backpackChanged(ctx, q, id); err != nil {
+			return 0, err
+		}
+	}
+	return int64(len(users)), nil
+}
+
+// backpackChanged tells the document caches that the profile of user
+// userID, which shows the backpack, changed.
+func (s *Store) backpackChanged(ctx context.Context, q Querier, userID int64) error {
+	var username string
+	if err := q.QueryRow(ctx, `SELECT username FROM users WHERE id = $1`, userID).Scan(&username); err != nil {
+		return fmt.Errorf("backpack of user %d: %w", userID, notFound(err))
+	}
+	return s.Changed(ctx, q, UserScope(username))
 }

@@ -62,7 +62,12 @@ func (c *Content) policyText(s string) string {
 // was cut. It is for previews such as the course catalogue; the result is
 // text that the caller still has to escape.
 func (c *Content) Excerpt(markdown string, n int) string {
-	text := strings.Join(strings.Fields(c.policyText(c.Markdown(markdown))), " ")
+	return c.ExcerptHTML(c.Markdown(markdown), n)
+}
+
+// ExcerptHTML is Excerpt for HTML, such as a stored post's content.
+func (c *Content) ExcerptHTML(html string, n int) string {
+	text := strings.Join(strings.Fields(c.policyText(html)), " ")
 	r := []rune(text)
 	if len(r) <= n {
 		return text

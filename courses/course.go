@@ -152,6 +152,9 @@ func (s *Store) CreateCourse(ctx context.Context, tx pgx.Tx, owner User, ownerIR
 	if err != nil {
 		return Course{}, fmt.Errorf("create course %q: add owner: %w", d.Slug, err)
 	}
+	if err := s.courseChanged(ctx, tx, c.ID); err != nil {
+		return Course{}, err
+	}
 	return c, nil
 }
 
@@ -203,6 +206,9 @@ func (s *Store) UpdateCourse(ctx context.Context, tx pgx.Tx, courseID int64, edi
 	if err != nil {
 		return Course{}, fmt.Errorf("update course %s: %w", cur.Slug, err)
 	}
+	if err := s.courseChanged(ctx, tx, c.ID); err != nil {
+		return Course{}, err
+	}
 	return c, nil
 }
 
@@ -210,4 +216,29 @@ func (s *Store) UpdateCourse(ctx context.Context, tx pgx.Tx, courseID int64, edi
 func (c Course) Draft() CourseDraft {
 	return CourseDraft{Slug: c.Slug, Title: c.Title, Summary: c.Summary, Language: c.Language, Licence: c.Licence,
 		Tags: c.Tags, ManuallyApproves: c.ManuallyApproves, OpenDiscussion: c.OpenDiscussion}
+}
+
+// CourseListing is a course as the catalogue lists it, with its count of
+// accepted members.
+type CourseListing struct {
+	Course
+	Members int
+}
+
+// CourseListings lists the local courses, newest first, each with its
+// member count, in one query whatever the number of courses.
+func (s *Store) CourseListings(ctx context.Context, limit int) ([]CourseListing, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+courseColumns+`,
+		(SELECT count(*) FROM course_members m WHERE m.course_id = courses.id AND m.state = 'accepted')
+		FROM courses ORDER BY created_at DESC LIMIT $1`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list courses: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (CourseListing, error) {
+		var l CourseListing
+		c := &l.Course
+		err := r.Scan(&c.ID, &c.Slug, &c.OwnerID, &c.Title, &c.Summary, &c.Language, &c.Licence, &c.Tags,
+			&c.ManuallyApproves, &c.OpenDiscussion, &c.Version, &c.CreatedAt, &c.UpdatedAt, &l.Members)
+		return l, err
+	})
 }

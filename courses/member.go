@@ -97,6 +97,9 @@ func (s *Store) Enroll(ctx context.Context, q Querier, c Course, req Member) (Me
 	if err != nil {
 		return Member{}, fmt.Errorf("enroll %s in %s: %w", req.ActorIRI, c.Slug, err)
 	}
+	if err := s.courseChanged(ctx, q, c.ID); err != nil {
+		return Member{}, err
+	}
 	return m, nil
 }
 
@@ -136,6 +139,9 @@ func (s *Store) Approve(ctx context.Context, q Querier, courseID int64, actorIRI
 	if err != nil {
 		return Member{}, fmt.Errorf("approve %s: %w", actorIRI, notFound(err))
 	}
+	if err := s.courseChanged(ctx, q, courseID); err != nil {
+		return Member{}, err
+	}
 	return m, nil
 }
 
@@ -147,6 +153,9 @@ func (s *Store) Unenroll(ctx context.Context, q Querier, courseID int64, actorIR
 		WHERE course_id = $1 AND actor_iri = $2 AND role <> 'owner' AND state <> 'blocked' RETURNING `+memberColumns, courseID, actorIRI))
 	if err != nil {
 		return Member{}, fmt.Errorf("unenroll %s: %w", actorIRI, notFound(err))
+	}
+	if err := s.courseChanged(ctx, q, courseID); err != nil {
+		return Member{}, err
 	}
 	return m, nil
 }
@@ -167,7 +176,7 @@ func (s *Store) Block(ctx context.Context, q Querier, courseID int64, actorIRI, 
 	if err != nil {
 		return fmt.Errorf("block %s: %w", actorIRI, err)
 	}
-	return nil
+	return s.courseChanged(ctx, q, courseID)
 }
 
 // SetRole makes a member a moderator or a learner; only the owner may.
@@ -186,17 +195,38 @@ func (s *Store) SetRole(ctx context.Context, q Querier, courseID int64, actorIRI
 	if err == nil && tag.RowsAffected() == 0 {
 		err = ErrNotFound
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	return s.courseChanged(ctx, q, courseID)
 }
 
 // RemoveGone drops an actor whose server answered 410 Gone from every
 // roster; inbox may be the actor IRI or its personal inbox.
 func (s *Store) RemoveGone(ctx context.Context, q Querier, iriOrInbox string) (int64, error) {
-	tag, err := q.Exec(ctx, `DELETE FROM course_members WHERE user_id IS NULL AND role <> 'owner' AND (actor_iri = $1 OR inbox = $1)`, iriOrInbox)
+	rows, err := q.Query(ctx, `DELETE FROM course_members WHERE user_id IS NULL AND role <> 'owner' AND (actor_iri = $1 OR inbox = $1)
+		RETURNING course_id`, iriOrInbox)
 	if err != nil {
 		return 0, fmt.Errorf("remove gone %s: %w", iriOrInbox, err)
 	}
-	return tag.RowsAffected(), nil
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return 0, fmt.Errorf("remove gone %s: %w", iriOrInbox, err)
+	}
+	scopes := []Scope{CataloguesScope}
+	seen := map[int64]bool{}
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			scopes = append(scopes, CourseScope(id))
+		}
+	}
+	if len(ids) > 0 {
+		if err := s.Changed(ctx, q, scopes...); err != nil {
+			return 0, err
+		}
+	}
+	return int64(len(ids)), nil
 }
 
 // CanModerate reports whether actorIRI is the owner or a moderator.
@@ -255,4 +285,72 @@ func MemberInboxesVia(ctx context.Context, q Querier, courseID int64, via string
 		return nil, fmt.Errorf("member inboxes of course %d: %w", courseID, err)
 	}
 	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
+// MaxStaff bounds how many owners and moderators Staff returns, so that a
+// course document stays small whatever its roster.
+const MaxStaff = 100
+
+// Staff returns the actor IRIs of the course's accepted owner and
+// moderators (at most MaxStaff), owner first, in one bounded query.
+func (s *Store) Staff(ctx context.Context, q Querier, courseID int64) ([]string, error) {
+	rows, err := q.Query(ctx, `SELECT actor_iri FROM course_members
+		WHERE course_id = $1 AND state = 'accepted' AND role IN ('owner', 'moderator')
+		ORDER BY role = 'owner' DESC, joined_at, actor_iri LIMIT $2`, courseID, MaxStaff)
+	if err != nil {
+		return nil, fmt.Errorf("staff of course %d: %w", courseID, err)
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
+// MemberCursor is a position in a course's accepted members, ordered by
+// when they joined: a page lists the members after it.
+type MemberCursor struct {
+	JoinedAt time.Time
+	ActorIRI string
+}
+
+// AcceptedPage returns up to limit accepted members of a course after the
+// cursor (from the start when after is nil), in the order they joined, and
+// the cursor of the next page (nil on the last page). It reads limit+1 rows
+// by keyset, so a page costs the same on the first page and the last,
+// however many members the course has.
+func (s *Store) AcceptedPage(ctx context.Context, q Querier, courseID int64, after *MemberCursor, limit int) ([]Member, *MemberCursor, error) {
+	var rows pgx.Rows
+	var err error
+	if after == nil {
+		rows, err = q.Query(ctx, `SELECT `+memberColumns+` FROM course_members
+			WHERE course_id = $1 AND state = 'accepted' ORDER BY joined_at, actor_iri LIMIT $2`, courseID, limit+1)
+	} else {
+		rows, err = q.Query(ctx, `SELECT `+memberColumns+` FROM course_members
+			WHERE course_id = $1 AND state = 'accepted' AND (joined_at, actor_iri) > ($2, $3)
+			ORDER BY joined_at, actor_iri LIMIT $4`, courseID, after.JoinedAt, after.ActorIRI, limit+1)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("members of course %d: %w", courseID, err)
+	}
+	ms, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Member, error) { return scanMember(r) })
+	if err != nil {
+		return nil, nil, fmt.Errorf("members of course %d: %w", courseID, err)
+	}
+	if len(ms) <= limit {
+		return ms, nil, nil
+	}
+	ms = ms[:limit]
+	last := ms[limit-1]
+	return ms, &MemberCursor{JoinedAt: last.JoinedAt, ActorIRI: last.ActorIRI}, nil
+}
+
+// Roster lists up to limit members of a course for its moderators: those
+// waiting for approval first, then owners and moderators, then by when they
+// joined. It is bounded, so a moderator's page stays small however many
+// members the course has.
+func (s *Store) Roster(ctx context.Context, q Querier, courseID int64, limit int) ([]Member, error) {
+	rows, err := q.Query(ctx, `SELECT `+memberColumns+` FROM course_members WHERE course_id = $1
+		ORDER BY state <> 'pending', CASE role WHEN 'owner' THEN 0 WHEN 'moderator' THEN 1 ELSE 2 END, joined_at, actor_iri
+		LIMIT $2`, courseID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("roster of course %d: %w", courseID, err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Member, error) { return scanMember(r) })
 }

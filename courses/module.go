@@ -81,6 +81,9 @@ func (s *Store) AddModule(ctx context.Context, tx pgx.Tx, courseID int64, author
 	if err := insertRevision(ctx, tx, m, author, 0, "created"); err != nil {
 		return Module{}, err
 	}
+	if err := s.courseChanged(ctx, tx, courseID); err != nil {
+		return Module{}, err
+	}
 	return s.numbered(ctx, tx, m)
 }
 
@@ -211,6 +214,11 @@ func (s *Store) saveRevision(ctx context.Context, tx pgx.Tx, cur Module, d Modul
 		base = cur.Revision
 	}
 	if err := insertRevision(ctx, tx, m, author, base, change); err != nil {
+		return Module{}, err
+	}
+	// Every edit, restore, retirement and move is a revision: the course's
+	// documents and pages show it.
+	if err := s.courseChanged(ctx, tx, m.CourseID); err != nil {
 		return Module{}, err
 	}
 	return s.numbered(ctx, tx, m)

@@ -3,6 +3,7 @@ package courses
 import (
 	"context"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 	"time"
@@ -114,6 +115,9 @@ func (s *Store) SavePost(ctx context.Context, q Querier, p Post) (saved Post, cr
 	if sp.Updated.Equal(time.Unix(0, 0)) {
 		sp.Updated = time.Time{}
 	}
+	if err := s.postChanged(ctx, q, sp); err != nil {
+		return Post{}, false, err
+	}
 	return sp, created, nil
 }
 
@@ -134,6 +138,9 @@ func (s *Store) DeletePost(ctx context.Context, q Querier, iri string) (Post, er
 	if err != nil {
 		return Post{}, fmt.Errorf("delete post %s: %w", iri, notFound(err))
 	}
+	if err := s.postChanged(ctx, q, p); err != nil {
+		return Post{}, err
+	}
 	return p, nil
 }
 
@@ -147,6 +154,31 @@ func (s *Store) CoursePosts(ctx context.Context, q Querier, courseIRI string, li
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Post, error) { return scanPost(r) })
 }
 
+// RecentPosts returns a page of a course's live posts, newest first: up to
+// limit posts written before the post numbered before (from the newest
+// when before is 0), and the number to ask for the next, older page with
+// (0 on the last page). It reads by keyset on seq, so every page costs the
+// same however long the discussion.
+func (s *Store) RecentPosts(ctx context.Context, q Querier, courseIRI string, before int64, limit int) ([]Post, int64, error) {
+	if before <= 0 {
+		before = math.MaxInt64
+	}
+	rows, err := q.Query(ctx, `SELECT `+postColumns+` FROM posts WHERE course_iri = $1 AND NOT deleted AND seq < $2
+		ORDER BY seq DESC LIMIT $3`, courseIRI, before, limit+1)
+	if err != nil {
+		return nil, 0, fmt.Errorf("posts of %s: %w", courseIRI, err)
+	}
+	posts, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Post, error) { return scanPost(r) })
+	if err != nil {
+		return nil, 0, fmt.Errorf("posts of %s: %w", courseIRI, err)
+	}
+	if len(posts) <= limit {
+		return posts, 0, nil
+	}
+	posts = posts[:limit]
+	return posts, posts[limit-1].Seq, nil
+}
+
 // ThreadedPost is a post with its depth in its thread.
 type ThreadedPost struct {
 	Post
@@ -156,7 +188,13 @@ type ThreadedPost struct {
 // Thread orders posts as threads: each reply right after its parent (and
 // its parent's earlier replies), deeper by one. Replies whose parent is
 // missing start threads of their own.
-func Thread(posts []Post) []ThreadedPost {
+func Thread(posts []Post) []ThreadedPost { return thread(posts, false) }
+
+// ThreadNewestFirst is Thread with the newest threads first; replies stay
+// in the order they were written, under their parents.
+func ThreadNewestFirst(posts []Post) []ThreadedPost { return thread(posts, true) }
+
+func thread(posts []Post, newestFirst bool) []ThreadedPost {
 	byIRI := make(map[string]bool, len(posts))
 	for _, p := range posts {
 		byIRI[p.IRI] = true
@@ -170,7 +208,18 @@ func Thread(posts []Post) []ThreadedPost {
 			roots = append(roots, p)
 		}
 	}
-	sort.SliceStable(roots, func(i, j int) bool { return roots[i].Published.Before(roots[j].Published) })
+	for _, c := range children {
+		sort.SliceStable(c, func(i, j int) bool {
+			return c[i].Published.Before(c[j].Published) || c[i].Published.Equal(c[j].Published) && c[i].Seq < c[j].Seq
+		})
+	}
+	sort.SliceStable(roots, func(i, j int) bool {
+		if newestFirst {
+			return roots[i].Published.After(roots[j].Published) ||
+				roots[i].Published.Equal(roots[j].Published) && roots[i].Seq > roots[j].Seq
+		}
+		return roots[i].Published.Before(roots[j].Published)
+	})
 	out := make([]ThreadedPost, 0, len(posts))
 	seen := map[string]bool{}
 	var walk func(p Post, depth int)

@@ -62,6 +62,9 @@ func (s *Store) SetRegistrations(ctx context.Context, m RegistrationMode) error 
 	_, err := s.pool.Exec(ctx, `
 		INSERT INTO instance_settings (key, value) VALUES ('registrations', $1)
 		ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`, string(m))
+	if err == nil {
+		err = s.Changed(ctx, s.pool, SiteScope) // NodeInfo's openRegistrations, the home page
+	}
 	if err != nil {
 		return fmt.Errorf("set registration mode %q: %w", m, err)
 	}

@@ -13,6 +13,10 @@ import (
 type Store struct {
 	pool    *pgxpool.Pool
 	content Content
+	// ChangingFunc, when set, is told by Changed which scopes a transaction
+	// is about to change, with the token its notice will carry. Set it
+	// before the store is used; it must not block.
+	ChangingFunc func(token string, scopes []Scope)
 }
 
 // NewStore returns a Store on pool.

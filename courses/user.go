@@ -74,6 +74,9 @@ func (s *Store) CreateUser(ctx context.Context, tx pgx.Tx, nu NewUser) (User, er
 		}
 		return User{}, fmt.Errorf("create user %q: %w", nu.Username, err)
 	}
+	if err := s.Changed(ctx, tx, UsageScope, UserScope(u.Username)); err != nil {
+		return User{}, err
+	}
 	return u, nil
 }
 
@@ -110,6 +113,9 @@ func (s *Store) SetProfile(ctx context.Context, userID int64, displayName, summa
 		RETURNING `+userColumns, userID, displayName, summary))
 	if err != nil {
 		return User{}, fmt.Errorf("set profile of user %d: %w", userID, notFound(err))
+	}
+	if err := s.Changed(ctx, s.pool, UserScope(u.Username)); err != nil {
+		return User{}, err
 	}
 	return u, nil
 }

@@ -2,9 +2,15 @@ package federation
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
+	"time"
 
 	vocab "github.com/go-ap/activitypub"
 	"github.com/go-chi/chi/v5"
@@ -12,28 +18,30 @@ import (
 	"github.com/colearn/colearn/courses"
 )
 
-// RenderCourse renders a local course's Group actor with its current
-// owner and moderators as attributedTo.
+// RenderCourse renders a local course's Group actor document: the complete
+// document a GET of the course returns, which is also what an Update of the
+// Group must carry (Mastodon rebuilds the account from it). Its
+// attributedTo lists the owner and moderators (at most courses.MaxStaff);
+// it never loads the roster, so it costs three small queries (key, staff,
+// nothing per member) however many members the course has. q may be a
+// transaction, so that an Update sent with an edit shows the edit. It fails
+// when the course's keys or the database cannot be read.
 func RenderCourse(ctx context.Context, u URLs, store *courses.Store, q courses.Querier, keys *KeyStore, c courses.Course) ([]byte, error) {
 	kp, err := keys.Get(ctx, c.Slug)
 	if err != nil {
 		return nil, err
 	}
-	members, err := store.Members(ctx, q, c.ID)
+	authors, err := store.Staff(ctx, q, c.ID)
 	if err != nil {
 		return nil, err
-	}
-	var authors []string
-	for _, m := range members {
-		if m.State == courses.StateAccepted && (m.Role == courses.RoleOwner || m.Role == courses.RoleModerator) {
-			authors = append(authors, m.ActorIRI)
-		}
 	}
 	return u.CourseDocument(CourseActor{
 		Course: c, SummaryHTML: store.Content().Markdown(c.Summary), Keys: kp, AttributedTo: authors,
 	})
 }
 
+// course loads the local course named in the path, or answers 404 (500)
+// and returns ok false.
 func (h *Handler) course(w http.ResponseWriter, r *http.Request) (courses.Course, bool) {
 	c, err := h.Courses.CourseBySlug(r.Context(), chi.URLParam(r, "slug"))
 	if errors.Is(err, courses.ErrNotFound) {
@@ -47,134 +55,193 @@ func (h *Handler) course(w http.ResponseWriter, r *http.Request) (courses.Course
 	return c, true
 }
 
+// courseDoc renders through RenderFunc the document of the local course in
+// the request's path; render gets the course.
+func (h *Handler) courseDoc(r *http.Request, render func(ctx context.Context, c courses.Course) ([]byte, error)) RenderFunc {
+	slug := chi.URLParam(r, "slug")
+	return func(ctx context.Context) (Doc, []courses.Scope, error) {
+		c, err := h.Courses.CourseBySlug(ctx, slug)
+		if err != nil {
+			return Doc{}, nil, err
+		}
+		body, err := render(ctx, c)
+		return activityDoc(body, 0), []courses.Scope{courses.CourseScope(c.ID)}, err
+	}
+}
+
 func (h *Handler) courseActor(w http.ResponseWriter, r *http.Request) {
 	if !WantsActivityJSON(r) && h.CoursePageFunc != nil {
 		h.CoursePageFunc(w, r, chi.URLParam(r, "slug"))
 		return
 	}
-	c, ok := h.course(w, r)
-	if !ok {
-		return
-	}
-	doc, err := RenderCourse(r.Context(), h.URLs, h.Courses, h.Courses.Pool(), h.Keys, c)
-	if err != nil {
-		h.serverError(w, r, err)
-		return
-	}
-	writeActivityJSON(w, http.StatusOK, doc)
+	key := "actor:course:" + strings.ToLower(chi.URLParam(r, "slug"))
+	h.serveDoc(w, r, key, "no such course", false, h.courseDoc(r, func(ctx context.Context, c courses.Course) ([]byte, error) {
+		return RenderCourse(ctx, h.URLs, h.Courses, h.Courses.Pool(), h.Keys, c)
+	}))
 }
 
 // followersPageSize is how many members one page of a followers
 // collection lists.
 const followersPageSize = 50
 
-// courseFollowers serves a course's members as a paged OrderedCollection:
-// the collection carries totalItems and links to its first page; ?page=N
-// lists members in the order they joined.
+// courseFollowers serves a course's accepted members as a paged
+// OrderedCollection: the collection carries totalItems (counted by query)
+// and links to its first page, ?page=1; each page lists followersPageSize
+// members in the order they joined and links to the next by keyset
+// (?page=1&after=CURSOR), so no page loads the roster.
 func (h *Handler) courseFollowers(w http.ResponseWriter, r *http.Request) {
-	c, ok := h.course(w, r)
-	if !ok {
-		return
-	}
-	members, err := h.Courses.Members(r.Context(), h.Courses.Pool(), c.ID)
-	if err != nil {
-		h.serverError(w, r, err)
-		return
-	}
-	var iris []string
-	for _, m := range members {
-		if m.State == courses.StateAccepted {
-			iris = append(iris, m.ActorIRI)
+	q := r.URL.Query()
+	pageParam, afterParam := q.Get("page"), q.Get("after")
+	var after *courses.MemberCursor
+	if afterParam != "" {
+		c, err := parseMemberCursor(afterParam)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
 		}
+		after = &c
 	}
-	id := Followers(h.URLs.Course(c.Slug))
-	writeCollection(w, r, id, iris, followersPageSize)
+	if pageParam != "" && pageParam != "1" {
+		http.Error(w, "page must be 1; later pages are reached by their after= links", http.StatusBadRequest)
+		return
+	}
+	paged := pageParam != "" || after != nil
+	key := "followers:" + strings.ToLower(chi.URLParam(r, "slug")) + "?" + strconv.FormatBool(paged) + "&" + afterParam
+	h.serveDoc(w, r, key, "no such course", false, h.courseDoc(r, func(ctx context.Context, c courses.Course) ([]byte, error) {
+		id := Followers(h.URLs.Course(c.Slug))
+		total, err := h.Courses.MemberCount(ctx, h.Courses.Pool(), c.ID)
+		if err != nil {
+			return nil, err
+		}
+		if !paged {
+			col := vocab.OrderedCollectionNew(vocab.IRI(id))
+			col.First = vocab.IRI(id + "?page=1")
+			return collectionJSON(col, total)
+		}
+		members, next, err := h.Courses.AcceptedPage(ctx, h.Courses.Pool(), c.ID, after, followersPageSize)
+		if err != nil {
+			return nil, err
+		}
+		p := vocab.OrderedCollectionPageNew(vocab.OrderedCollectionNew(vocab.IRI(id)))
+		p.ID = vocab.IRI(id + "?page=1")
+		if afterParam != "" {
+			p.ID = vocab.IRI(id + "?page=1&after=" + url.QueryEscape(afterParam))
+		}
+		p.PartOf = vocab.IRI(id)
+		for _, m := range members {
+			p.OrderedItems = append(p.OrderedItems, vocab.IRI(m.ActorIRI))
+		}
+		if next != nil {
+			p.Next = vocab.IRI(id + "?page=1&after=" + url.QueryEscape(formatMemberCursor(*next)))
+		}
+		return collectionJSON(p, total)
+	}))
+}
+
+// formatMemberCursor encodes a followers page position for a URL.
+func formatMemberCursor(c courses.MemberCursor) string {
+	return strconv.FormatInt(c.JoinedAt.UnixMicro(), 10) + "." + base64.RawURLEncoding.EncodeToString([]byte(c.ActorIRI))
+}
+
+func parseMemberCursor(s string) (courses.MemberCursor, error) {
+	ts, iri, ok := strings.Cut(s, ".")
+	micro, err := strconv.ParseInt(ts, 10, 64)
+	b, err2 := base64.RawURLEncoding.DecodeString(iri)
+	if !ok || err != nil || err2 != nil || len(b) == 0 {
+		return courses.MemberCursor{}, errors.New("after= is not a position in this collection")
+	}
+	return courses.MemberCursor{JoinedAt: time.UnixMicro(micro), ActorIRI: string(b)}, nil
 }
 
 func (h *Handler) courseFollowing(w http.ResponseWriter, r *http.Request) {
-	c, ok := h.course(w, r)
-	if !ok {
-		return
-	}
-	writeCollection(w, r, h.URLs.Course(c.Slug)+"/following", nil, followersPageSize)
+	key := "following:" + strings.ToLower(chi.URLParam(r, "slug")) + "?" + r.URL.Query().Get("page")
+	h.serveDoc(w, r, key, "no such course", false, h.courseDoc(r, func(ctx context.Context, c courses.Course) ([]byte, error) {
+		return emptyCollection(r, h.URLs.Course(c.Slug)+"/following")
+	}))
 }
 
-// writeCollection serves iris as an OrderedCollection, or one page of it
-// when ?page=N (from 1) is asked for.
-func writeCollection(w http.ResponseWriter, r *http.Request, id string, iris []string, size int) {
-	pageParam := r.URL.Query().Get("page")
-	if pageParam == "" {
+// emptyCollection renders an empty OrderedCollection, or its empty first
+// page when ?page= is asked for.
+func emptyCollection(r *http.Request, id string) ([]byte, error) {
+	if r.URL.Query().Get("page") == "" {
 		c := vocab.OrderedCollectionNew(vocab.IRI(id))
-		c.TotalItems = uint(len(iris))
 		c.First = vocab.IRI(id + "?page=1")
-		writeCollectionJSON(w, c, len(iris))
-		return
-	}
-	n, err := strconv.Atoi(pageParam)
-	if err != nil || n < 1 {
-		http.Error(w, "page must be a positive number", http.StatusBadRequest)
-		return
+		return collectionJSON(c, 0)
 	}
 	p := vocab.OrderedCollectionPageNew(vocab.OrderedCollectionNew(vocab.IRI(id)))
-	p.ID = vocab.IRI(id + "?page=" + strconv.Itoa(n))
+	p.ID = vocab.IRI(id + "?page=1")
 	p.PartOf = vocab.IRI(id)
-	start := (n - 1) * size
-	for i := start; i < len(iris) && i < start+size; i++ {
-		p.OrderedItems = append(p.OrderedItems, vocab.IRI(iris[i]))
-	}
-	if start+size < len(iris) {
-		p.Next = vocab.IRI(id + "?page=" + strconv.Itoa(n+1))
-	}
-	if n > 1 {
-		p.Prev = vocab.IRI(id + "?page=" + strconv.Itoa(n-1))
-	}
-	writeCollectionJSON(w, p, len(iris))
+	return collectionJSON(p, 0)
 }
 
-// writeCollectionJSON serves a collection or page with its totalItems,
-// which go-ap leaves out when it is 0.
-func writeCollectionJSON(w http.ResponseWriter, v vocab.Item, total int) {
+// collectionJSON encodes a collection or page with its totalItems, once:
+// go-ap writes it only for some types and values, so its own is dropped.
+func collectionJSON(v vocab.Item, total int) ([]byte, error) {
 	body, err := vocab.MarshalJSON(v)
-	if err == nil {
-		body, err = withContext(body, "https://www.w3.org/ns/activitystreams", map[string]any{"totalItems": total})
-	}
 	if err != nil {
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
+		return nil, fmt.Errorf("encode collection: %w", err)
 	}
-	writeActivityJSON(w, http.StatusOK, body)
+	var props map[string]json.RawMessage
+	if err := json.Unmarshal(body, &props); err != nil {
+		return nil, fmt.Errorf("encode collection: %w", err)
+	}
+	delete(props, "totalItems")
+	if body, err = json.Marshal(props); err != nil {
+		return nil, fmt.Errorf("encode collection: %w", err)
+	}
+	return withContext(body, "https://www.w3.org/ns/activitystreams", map[string]any{"totalItems": total})
 }
 
 // post serves a post written on this instance as a Note or Article, and a
-// deleted one as a Tombstone with 410 Gone.
+// deleted one as a Tombstone with 410 Gone. Browsers are sent to the post
+// in its course's discussion.
 func (h *Handler) post(w http.ResponseWriter, r *http.Request) {
-	iri := h.URLs.Post(chi.URLParam(r, "id"))
-	p, err := h.Courses.PostByIRI(r.Context(), h.Courses.Pool(), iri)
-	if errors.Is(err, courses.ErrNotFound) {
-		http.Error(w, "no such post", http.StatusNotFound)
-		return
-	}
-	if err != nil {
-		h.serverError(w, r, err)
-		return
-	}
-	if !WantsActivityJSON(r) {
+	h.ServePost(w, r, h.URLs.Post(chi.URLParam(r, "id")))
+}
+
+// ServePost answers r with the post iri (one written on this instance) from
+// the document cache: its JSON for ActivityStreams clients, with
+// Last-Modified, and for browsers its page (PostPageFunc) or, without one,
+// a redirect to its place in its course's discussion. Unknown posts get
+// 404; deleted ones a Tombstone with 410 Gone.
+func (h *Handler) ServePost(w http.ResponseWriter, r *http.Request, iri string) {
+	d, err := h.Cache.Get(r.Context(), "post:"+iri, func(ctx context.Context) (Doc, []courses.Scope, error) {
+		p, err := h.Courses.PostByIRI(ctx, h.Courses.Pool(), iri)
+		if err != nil {
+			return Doc{}, nil, err
+		}
+		scopes := []courses.Scope{courses.PostScope(p.IRI)}
+		// Browsers go to the post in its course's discussion.
 		target := p.CourseIRI
 		if _, local := h.URLs.CourseSlug(p.CourseIRI); local {
 			target += "#post-" + strconv.FormatInt(p.Seq, 10)
 		}
-		http.Redirect(w, r, target, http.StatusSeeOther)
-		return
-	}
-	if p.Deleted {
-		body, _ := Document(&vocab.Tombstone{ID: vocab.IRI(p.IRI), Type: vocab.TombstoneType, Deleted: p.Updated})
-		writeActivityJSON(w, http.StatusGone, body)
-		return
-	}
-	body, err := Document(PostObject(p))
-	if err != nil {
+		if p.Deleted {
+			body, err := Document(&vocab.Tombstone{ID: vocab.IRI(p.IRI), Type: vocab.TombstoneType, Deleted: p.Updated})
+			d := activityDoc(body, http.StatusGone)
+			d.htmlURL = target
+			return d, scopes, err
+		}
+		body, err := Document(PostObject(p))
+		d := activityDoc(body, 0)
+		d.LastModified = p.Published
+		if !p.Updated.IsZero() {
+			d.LastModified = p.Updated
+		}
+		d.htmlURL = target
+		return d, scopes, err
+	})
+	switch {
+	case errors.Is(err, courses.ErrNotFound):
+		http.Error(w, "no such post", http.StatusNotFound)
+	case err != nil:
 		h.serverError(w, r, err)
-		return
+	case !WantsActivityJSON(r) && h.PostPageFunc != nil:
+		h.PostPageFunc(w, r, iri)
+	case !WantsActivityJSON(r):
+		w.Header().Add("Vary", "Accept")
+		http.Redirect(w, r, d.htmlURL, http.StatusSeeOther)
+	default:
+		h.writeSigned(w, r, d)
 	}
-	writeActivityJSON(w, http.StatusOK, body)
 }

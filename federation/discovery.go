@@ -1,6 +1,7 @@
 package federation
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -47,41 +48,25 @@ func (h *Handler) webfinger(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "resource must be an acct: URI or an actor URL of this instance", http.StatusBadRequest)
 		return
 	}
-	body, ok, err := h.renderJRD(r, name)
-	if err != nil {
-		h.serverError(w, r, err)
-		return
-	}
-	if !ok {
-		http.Error(w, "no such account", http.StatusNotFound)
-		return
-	}
-	w.Header().Set("Content-Type", "application/jrd+json; charset=utf-8")
 	w.Header().Set("Access-Control-Allow-Origin", "*")
-	w.Write(body)
+	h.serveDoc(w, r, "jrd:"+strings.ToLower(name), "no such account", true, func(ctx context.Context) (Doc, []courses.Scope, error) {
+		jrd, scope, err := h.lookupJRD(ctx, name)
+		if err != nil {
+			return Doc{}, nil, err
+		}
+		body, err := json.Marshal(jrd)
+		if err != nil {
+			return Doc{}, nil, fmt.Errorf("encode JRD of %s: %w", name, err)
+		}
+		return Doc{Body: append(body, '\n'), ContentType: "application/jrd+json; charset=utf-8"}, []courses.Scope{scope}, nil
+	})
 }
 
-// renderJRD returns the encoded JRD of the local actor name, from the cache
-// while it is fresh; ok is false when there is no such actor.
-func (h *Handler) renderJRD(r *http.Request, name string) (body []byte, ok bool, err error) {
-	if body, ok := h.Cache.get(docWebFinger, name); ok {
-		return body, true, nil
-	}
-	jrd, ok, err := h.lookupJRD(r, name)
-	if err != nil || !ok {
-		return nil, false, err
-	}
-	if body, err = json.Marshal(jrd); err != nil {
-		return nil, false, fmt.Errorf("encode JRD of %s: %w", name, err)
-	}
-	body = append(body, '\n')
-	h.Cache.put(docWebFinger, name, body)
-	return body, true, nil
-}
-
-func (h *Handler) lookupJRD(r *http.Request, name string) (JRD, bool, error) {
+// lookupJRD returns the JRD of the local actor name and the scope that
+// would change it, or courses.ErrNotFound.
+func (h *Handler) lookupJRD(ctx context.Context, name string) (JRD, courses.Scope, error) {
 	if name == "" {
-		return JRD{}, false, nil
+		return JRD{}, "", courses.ErrNotFound
 	}
 	if strings.EqualFold(name, h.URLs.Host) || name == strings.Split(h.URLs.Host, ":")[0] {
 		iri := h.URLs.InstanceActor()
@@ -91,14 +76,14 @@ func (h *Handler) lookupJRD(r *http.Request, name string) (JRD, bool, error) {
 			Links: []Link{
 				{Rel: "self", Type: ContentTypeActivity, Href: iri},
 			},
-		}, true, nil
+		}, courses.SiteScope, nil
 	}
-	u, err := h.Courses.UserByUsername(r.Context(), name)
+	u, err := h.Courses.UserByUsername(ctx, name)
 	if errors.Is(err, courses.ErrNotFound) {
-		return h.courseJRD(r, name)
+		return h.courseJRD(ctx, name)
 	}
 	if err != nil {
-		return JRD{}, false, err
+		return JRD{}, "", err
 	}
 	iri := h.URLs.User(u.Username)
 	return JRD{
@@ -108,7 +93,7 @@ func (h *Handler) lookupJRD(r *http.Request, name string) (JRD, bool, error) {
 			{Rel: "self", Type: ContentTypeActivity, Href: iri},
 			{Rel: "http://webfinger.net/rel/profile-page", Type: "text/html", Href: h.URLs.Profile(u.Username)},
 		},
-	}, true, nil
+	}, courses.UserScope(u.Username), nil
 }
 
 func (h *Handler) hostMeta(w http.ResponseWriter, r *http.Request) {
@@ -130,25 +115,50 @@ func (h *Handler) nodeInfoLinks(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// nodeInfo serves NodeInfo 2.0 and 2.1 with the instance's real counts.
+// nodeInfo serves NodeInfo 2.0 and 2.1 with the instance's real counts and
+// its identity in metadata.
 func (h *Handler) nodeInfo(w http.ResponseWriter, r *http.Request) {
 	version := r.PathValue("version")
 	if version == "" {
 		version = strings.TrimPrefix(r.URL.Path, "/nodeinfo/")
 	}
-	usage, err := h.Courses.Usage(r.Context())
-	if err != nil {
-		h.serverError(w, r, err)
+	if version != "2.0" && version != "2.1" {
+		http.Error(w, "unknown NodeInfo version", http.StatusNotFound)
 		return
 	}
-	mode, err := h.Courses.Registrations(r.Context())
+	h.serveDoc(w, r, "nodeinfo:"+version, "no such document", true, func(ctx context.Context) (Doc, []courses.Scope, error) {
+		body, err := h.renderNodeInfo(ctx, version)
+		ct := fmt.Sprintf(`application/json; profile="http://nodeinfo.diaspora.software/ns/schema/%s#"`, version)
+		return Doc{Body: body, ContentType: ct}, []courses.Scope{courses.SiteScope, courses.UsageScope}, err
+	})
+}
+
+func (h *Handler) renderNodeInfo(ctx context.Context, version string) ([]byte, error) {
+	usage, err := h.Courses.Usage(ctx)
 	if err != nil {
-		h.serverError(w, r, err)
-		return
+		return nil, err
+	}
+	mode, err := h.Courses.Registrations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	id, err := h.Courses.Identity(ctx)
+	if err != nil {
+		return nil, err
 	}
 	software := map[string]any{"name": "colearn", "version": h.Version}
 	if version == "2.1" {
 		software["repository"] = "https://github.com/colearn/colearn"
+	}
+	meta := map[string]any{"nodeName": id.SiteName(h.URLs.Host), "registrations": string(mode)}
+	if id.Description != "" {
+		meta["nodeDescription"] = id.Description
+	}
+	if id.Contact != "" {
+		meta["contact"] = id.Contact
+	}
+	if id.Rules != "" {
+		meta["rules"] = id.Rules
 	}
 	doc := map[string]any{
 		"version":           version,
@@ -162,19 +172,19 @@ func (h *Handler) nodeInfo(w http.ResponseWriter, r *http.Request) {
 			},
 			"localPosts": usage.LocalPosts,
 		},
-		"metadata": map[string]any{"nodeName": h.URLs.Host, "registrations": string(mode)},
+		"metadata": meta,
 	}
-	w.Header().Set("Content-Type", fmt.Sprintf(`application/json; profile="http://nodeinfo.diaspora.software/ns/schema/%s#"`, version))
-	json.NewEncoder(w).Encode(doc)
+	body, err := json.Marshal(doc)
+	if err != nil {
+		return nil, fmt.Errorf("encode NodeInfo: %w", err)
+	}
+	return append(body, '\n'), nil
 }
 
-func (h *Handler) courseJRD(r *http.Request, slug string) (JRD, bool, error) {
-	c, err := h.Courses.CourseBySlug(r.Context(), slug)
-	if errors.Is(err, courses.ErrNotFound) {
-		return JRD{}, false, nil
-	}
+func (h *Handler) courseJRD(ctx context.Context, slug string) (JRD, courses.Scope, error) {
+	c, err := h.Courses.CourseBySlug(ctx, slug)
 	if err != nil {
-		return JRD{}, false, err
+		return JRD{}, "", err
 	}
 	iri := h.URLs.Course(c.Slug)
 	return JRD{
@@ -184,5 +194,5 @@ func (h *Handler) courseJRD(r *http.Request, slug string) (JRD, bool, error) {
 			{Rel: "self", Type: ContentTypeActivity, Href: iri},
 			{Rel: "http://webfinger.net/rel/profile-page", Type: "text/html", Href: iri},
 		},
-	}, true, nil
+	}, courses.CourseScope(c.ID), nil
 }

@@ -1,9 +1,11 @@
 package federation
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	vocab "github.com/go-ap/activitypub"
 	"github.com/go-chi/chi/v5"
@@ -25,10 +27,14 @@ type Handler struct {
 	// CoursePageFunc renders a course's HTML page, for browsers that ask for
 	// a course's IRI.
 	CoursePageFunc func(w http.ResponseWriter, r *http.Request, slug string)
+	// PostPageFunc renders the HTML page of a local post (or lesson) iri,
+	// for browsers that ask for its IRI; nil redirects them to the post's
+	// place in its course's discussion.
+	PostPageFunc func(w http.ResponseWriter, r *http.Request, iri string)
 	// SignatureFailureFunc is told the reason of every refused signature.
 	SignatureFailureFunc func(reason string)
-	// Cache keeps rendered actor documents and WebFinger answers for a
-	// short time; nil renders every request from the database.
+	// Cache keeps rendered documents until what they show changes; nil
+	// renders every request from the database.
 	Cache   *DocCache
 	Version string
 	Logger  *slog.Logger
@@ -46,8 +52,8 @@ func (h *Handler) Routes(r chi.Router) {
 			r.Use(h.requireSignature)
 		}
 		r.Get("/users/{name}", h.userActor)
-		r.Get("/users/{name}/followers", h.emptyCollection("followers"))
-		r.Get("/users/{name}/following", h.emptyCollection("following"))
+		r.Get("/users/{name}/followers", h.userCollection("followers"))
+		r.Get("/users/{name}/following", h.userCollection("following"))
 		r.Get("/courses/{slug}", h.courseActor)
 		r.Get("/courses/{slug}/followers", h.courseFollowers)
 		r.Get("/courses/{slug}/following", h.courseFollowing)
@@ -55,31 +61,58 @@ func (h *Handler) Routes(r chi.Router) {
 	})
 }
 
+// activityDoc makes a Doc of an ActivityStreams body.
+func activityDoc(body []byte, status int) Doc {
+	return Doc{Body: body, ContentType: ContentTypeActivity + "; charset=utf-8", Status: status}
+}
+
+// writeSigned writes d, a document that needs a signature in authorized-fetch
+// mode: then it depends on who asked and must not be kept by shared caches.
+func (h *Handler) writeSigned(w http.ResponseWriter, r *http.Request, d Doc) {
+	if h.AuthorizedFetch {
+		WriteDoc(w, r, d, CachePrivate, "Accept", "Signature", "Authorization")
+		return
+	}
+	WriteDoc(w, r, d, CachePublic, "Accept")
+}
+
+// serveDoc answers r with the cached document key, rendering it with render
+// when needed; courses.ErrNotFound becomes 404 with notFound as message.
+func (h *Handler) serveDoc(w http.ResponseWriter, r *http.Request, key, notFound string, public bool, render RenderFunc) {
+	d, err := h.Cache.Get(r.Context(), key, render)
+	switch {
+	case errors.Is(err, courses.ErrNotFound):
+		http.Error(w, notFound, http.StatusNotFound)
+	case err != nil:
+		h.serverError(w, r, err)
+	case public:
+		WriteDoc(w, r, d, CachePublic, "Accept")
+	default:
+		h.writeSigned(w, r, d)
+	}
+}
+
 func (h *Handler) instanceActor(w http.ResponseWriter, r *http.Request) {
 	if !WantsActivityJSON(r) {
 		http.Redirect(w, r, "/", http.StatusSeeOther)
 		return
 	}
-	if doc, ok := h.Cache.get(docActor, ""); ok {
-		writeActivityJSON(w, http.StatusOK, doc)
-		return
-	}
-	kp, err := h.Keys.Get(r.Context(), "")
-	if err != nil {
-		h.serverError(w, r, err)
-		return
-	}
-	doc, err := h.URLs.ActorDocument(LocalActor{
-		Owner: "", Type: vocab.ApplicationType, Name: h.URLs.Host,
-		Summary: "The colearn instance " + h.URLs.Host, ProfileURL: h.URLs.Base() + "/",
-		Keys: kp, ManuallyApproves: true,
+	h.serveDoc(w, r, "actor:", "no such actor", true, func(ctx context.Context) (Doc, []courses.Scope, error) {
+		kp, err := h.Keys.Get(ctx, "")
+		if err != nil {
+			return Doc{}, nil, err
+		}
+		id, err := h.Courses.Identity(ctx)
+		if err != nil {
+			return Doc{}, nil, err
+		}
+		doc, err := h.URLs.ActorDocument(LocalActor{
+			Owner: "", Type: vocab.ApplicationType, Name: id.SiteName(h.URLs.Host),
+			Summary: id.SummaryOr("The colearn instance " + h.URLs.Host), ProfileURL: h.URLs.Base() + "/",
+			Keys: kp, ManuallyApproves: true,
+		})
+		return activityDoc(doc, 0), []courses.Scope{courses.SiteScope}, err
 	})
-	if err != nil {
-		h.serverError(w, r, err)
-		return
-	}
-	h.Cache.put(docActor, "", doc)
-	writeActivityJSON(w, http.StatusOK, doc)
 }
 
 func (h *Handler) userActor(w http.ResponseWriter, r *http.Request) {
@@ -92,49 +125,37 @@ func (h *Handler) userActor(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no such actor", http.StatusNotFound)
 		return
 	}
-	if doc, ok := h.Cache.get(docActor, name); ok {
-		writeActivityJSON(w, http.StatusOK, doc)
-		return
-	}
-	u, err := h.Courses.UserByUsername(r.Context(), name)
-	if errors.Is(err, courses.ErrNotFound) {
-		http.Error(w, "no such actor", http.StatusNotFound)
-		return
-	}
-	if err != nil {
-		h.serverError(w, r, err)
-		return
-	}
-	kp, err := h.Keys.Get(r.Context(), u.Username)
-	if err != nil {
-		h.serverError(w, r, err)
-		return
-	}
-	doc, err := h.URLs.ActorDocument(LocalActor{
-		Owner: u.Username, Type: vocab.PersonType, Name: u.DisplayName, Summary: h.Courses.Content().Markdown(u.Summary),
-		ProfileURL: h.URLs.Profile(u.Username), Keys: kp, Discoverable: true,
+	h.serveDoc(w, r, "actor:user:"+strings.ToLower(name), "no such actor", false, func(ctx context.Context) (Doc, []courses.Scope, error) {
+		u, err := h.Courses.UserByUsername(ctx, name)
+		if err != nil {
+			return Doc{}, nil, err
+		}
+		kp, err := h.Keys.Get(ctx, u.Username)
+		if err != nil {
+			return Doc{}, nil, err
+		}
+		doc, err := h.URLs.ActorDocument(LocalActor{
+			Owner: u.Username, Type: vocab.PersonType, Name: u.DisplayName, Summary: h.Courses.Content().Markdown(u.Summary),
+			ProfileURL: h.URLs.Profile(u.Username), Keys: kp, Discoverable: true,
+		})
+		return activityDoc(doc, 0), []courses.Scope{courses.UserScope(u.Username)}, err
 	})
-	if err != nil {
-		h.serverError(w, r, err)
-		return
-	}
-	h.Cache.put(docActor, name, doc)
-	writeActivityJSON(w, http.StatusOK, doc)
 }
 
-// emptyCollection serves a user's followers or following. Users follow and
-// are followed through courses, which come later; until then both are empty.
-func (h *Handler) emptyCollection(which string) http.HandlerFunc {
+// userCollection serves a user's followers or following. Users follow and
+// are followed through courses, so both are empty.
+func (h *Handler) userCollection(which string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		name := chi.URLParam(r, "name")
-		if _, err := h.Courses.UserByUsername(r.Context(), name); errors.Is(err, courses.ErrNotFound) {
-			http.Error(w, "no such actor", http.StatusNotFound)
-			return
-		} else if err != nil {
-			h.serverError(w, r, err)
-			return
-		}
-		writeCollection(w, r, h.URLs.User(name)+"/"+which, nil, followersPageSize)
+		key := which + ":user:" + strings.ToLower(name) + "?" + r.URL.Query().Get("page")
+		h.serveDoc(w, r, key, "no such actor", false, func(ctx context.Context) (Doc, []courses.Scope, error) {
+			u, err := h.Courses.UserByUsername(ctx, name)
+			if err != nil {
+				return Doc{}, nil, err
+			}
+			body, err := emptyCollection(r, h.URLs.User(u.Username)+"/"+which)
+			return activityDoc(body, 0), []courses.Scope{courses.UserScope(u.Username)}, err
+		})
 	}
 }
 

@@ -1,12 +1,13 @@
 package federation
 
 import (
+	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"html"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	vocab "github.com/go-ap/activitypub"
@@ -245,40 +246,38 @@ func (h *Handler) syllabus(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) module(w http.ResponseWriter, r *http.Request) {
-	c, ok := h.course(w, r)
-	if !ok {
-		return
-	}
+	slug := chi.URLParam(r, "slug")
 	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
 	if err != nil {
 		http.Error(w, "no such module", http.StatusNotFound)
 		return
 	}
-	ctx, q := r.Context(), h.Courses.Pool()
-	m, err := h.Courses.ModuleOf(ctx, q, c.ID, id)
-	if errors.Is(err, courses.ErrNotFound) {
-		http.Error(w, "no such module", http.StatusNotFound)
-		return
-	}
-	if err != nil {
-		h.serverError(w, r, err)
-		return
-	}
-	if m.Retired {
-		body, _ := Document(&vocab.Tombstone{ID: vocab.IRI(h.URLs.Module(c.Slug, m.ID)), Type: vocab.TombstoneType,
-			FormerType: vocab.ArticleType, Deleted: m.UpdatedAt.UTC().Truncate(time.Second)})
-		writeActivityJSON(w, http.StatusGone, body)
-		return
-	}
-	authors, err := h.Courses.ModuleAuthors(ctx, q, m.ID)
-	if err != nil {
-		h.serverError(w, r, err)
-		return
-	}
-	body, err := h.URLs.ModuleDocument(ArticleFor(h.URLs, h.Courses.Content(), c, m, authors))
-	if err != nil {
-		h.serverError(w, r, err)
-		return
-	}
-	writeActivityJSON(w, http.StatusOK, body)
+	// Kept in the document cache until the course changes (every module
+	// revision announces the course's scope).
+	key := "module:" + strings.ToLower(slug) + "/" + strconv.FormatInt(id, 10)
+	h.serveDoc(w, r, key, "no such module", false, func(ctx context.Context) (Doc, []courses.Scope, error) {
+		c, err := h.Courses.CourseBySlug(ctx, slug)
+		if err != nil {
+			return Doc{}, nil, err
+		}
+		scopes := []courses.Scope{courses.CourseScope(c.ID)}
+		q := h.Courses.Pool()
+		m, err := h.Courses.ModuleOf(ctx, q, c.ID, id)
+		if err != nil {
+			return Doc{}, nil, err
+		}
+		if m.Retired {
+			body, err := Document(&vocab.Tombstone{ID: vocab.IRI(h.URLs.Module(c.Slug, m.ID)), Type: vocab.TombstoneType,
+				FormerType: vocab.ArticleType, Deleted: m.UpdatedAt.UTC().Truncate(time.Second)})
+			return activityDoc(body, http.StatusGone), scopes, err
+		}
+		authors, err := h.Courses.ModuleAuthors(ctx, q, m.ID)
+		if err != nil {
+			return Doc{}, nil, err
+		}
+		body, err := h.URLs.ModuleDocument(ArticleFor(h.URLs, h.Courses.Content(), c, m, authors))
+		d := activityDoc(body, 0)
+		d.LastModified = m.UpdatedAt
+		return d, scopes, err
+	})
 }

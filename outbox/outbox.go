@@ -70,13 +70,19 @@ type Config struct {
 	// days, long enough to see why a peer never got something).
 	CompletedRetention time.Duration
 	FailedRetention    time.Duration
+	// PublishedFunc is called in the publishing transaction for every
+	// public activity stored, so that cached outbox collections of its
+	// actor can be dropped when it commits (may be nil). Its error rolls
+	// the publication back.
+	PublishedFunc func(ctx context.Context, tx pgx.Tx, actorIRI string) error
 }
 
 // Outbox publishes activities and runs their fan-out and delivery jobs.
 type Outbox struct {
-	pool  *pgxpool.Pool
-	river *river.Client[pgx.Tx]
-	log   *slog.Logger
+	published func(ctx context.Context, tx pgx.Tx, actorIRI string) error
+	pool      *pgxpool.Pool
+	river     *river.Client[pgx.Tx]
+	log       *slog.Logger
 }
 
 // New builds an Outbox and its River client (fan-out and delivery workers).
@@ -137,7 +143,7 @@ func New(cfg Config) (*Outbox, error) {
 	if err != nil {
 		return nil, fmt.Errorf("outbox: %w", err)
 	}
-	return &Outbox{pool: cfg.Pool, river: rc, log: cfg.Logger}, nil
+	return &Outbox{pool: cfg.Pool, river: rc, log: cfg.Logger, published: cfg.PublishedFunc}, nil
 }
 
 // Start runs the workers until Stop is called or ctx is cancelled (which
@@ -173,6 +179,11 @@ func (o *Outbox) Publish(ctx context.Context, tx pgx.Tx, a Activity) error {
 		a.ID, a.ActorIRI, a.KeyOwner, a.Type, string(a.Body), a.Public)
 	if err != nil {
 		return fmt.Errorf("publish %s: store: %w", a.ID, err)
+	}
+	if tag.RowsAffected() > 0 && a.Public && o.published != nil {
+		if err := o.published(ctx, tx, a.ActorIRI); err != nil {
+			return fmt.Errorf("publish %s: %w", a.ID, err)
+		}
 	}
 	if tag.RowsAffected() == 0 || a.FollowersOf == 0 && len(a.Inboxes) == 0 {
 		return nil

@@ -10,6 +10,7 @@ import (
 
 type adminData struct {
 	Mode              string
+	Identity          courses.Identity
 	Invite, InviteURL string
 	Saved, Error      string
 }
@@ -20,7 +21,8 @@ func (h *Handler) adminSettings(w http.ResponseWriter, r *http.Request) {
 }
 
 // adminSettingsPost handles the settings forms: action=registrations sets
-// the mode, action=invite creates an invite and shows its code.
+// the mode, action=identity sets the instance's name, description,
+// contact and rules, action=invite creates an invite and shows its code.
 func (h *Handler) adminSettingsPost(w http.ResponseWriter, r *http.Request) {
 	if err := parseForm(w, r); err != nil {
 		h.renderError(w, r, http.StatusBadRequest, "Bad request", "The form could not be read.")
@@ -37,6 +39,21 @@ func (h *Handler) adminSettingsPost(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			data.Error = msg
+			h.renderAdmin(w, r, status, data)
+			return
+		}
+		data.Saved = "Saved."
+	case "identity":
+		id := courses.Identity{Name: r.PostForm.Get("name"), Description: r.PostForm.Get("description"),
+			Contact: r.PostForm.Get("contact"), Rules: r.PostForm.Get("rules")}
+		if _, err := h.cfg.Store.SetIdentity(r.Context(), id); err != nil {
+			status, msg, ok := formError(err)
+			if !ok {
+				h.serverError(w, r, fmt.Errorf("admin settings: %w", err))
+				return
+			}
+			data.Error = msg
+			data.Identity = id // keep what was typed
 			h.renderAdmin(w, r, status, data)
 			return
 		}
@@ -63,6 +80,12 @@ func (h *Handler) renderAdmin(w http.ResponseWriter, r *http.Request, status int
 		return
 	}
 	data.Mode = string(mode)
+	if data.Error == "" {
+		if data.Identity, err = h.cfg.Store.Identity(r.Context()); err != nil {
+			h.serverError(w, r, fmt.Errorf("admin settings: %w", err))
+			return
+		}
+	}
 	h.render(w, r, status, "admin", "Settings", data)
 }
 

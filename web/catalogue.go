@@ -2,10 +2,10 @@ package web
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 
 	"github.com/colearn/colearn/courses"
+	"github.com/colearn/colearn/federation"
 )
 
 // catalogueLimit is how many local courses the catalogue lists.
@@ -31,39 +31,63 @@ type catalogueData struct {
 }
 
 // catalogue lists the local courses and, for a signed-in user, their
-// enrollments in courses on other servers.
+// enrollments in courses on other servers. It costs a bounded number of
+// queries whatever the number of courses and enrollments (one for the
+// courses and their member counts; for a signed-in user one for the
+// enrollments and one for the stored remote courses), and never fetches.
 func (h *Handler) catalogue(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	list, err := h.cfg.Store.Courses(ctx, catalogueLimit)
-	if err != nil {
-		h.serverError(w, r, fmt.Errorf("catalogue: %w", err))
-		return
-	}
-	var data catalogueData
-	for _, c := range list {
-		n, err := h.cfg.Store.MemberCount(ctx, h.cfg.Pool, c.ID)
+	h.publicPage(w, r, "catalogue", "", func(ctx context.Context) (page, []courses.Scope, error) {
+		list, err := h.cfg.Store.CourseListings(ctx, catalogueLimit)
 		if err != nil {
-			h.serverError(w, r, fmt.Errorf("catalogue: %w", err))
-			return
+			return page{}, nil, err
 		}
-		data.Courses = append(data.Courses, catalogueCourse{
-			Slug: c.Slug, Title: c.Title, Members: n, Handle: h.courseHandle(c),
-			Excerpt: h.cfg.Store.Content().Excerpt(c.Summary, excerptLen),
-		})
+		var data catalogueData
+		for _, c := range list {
+			data.Courses = append(data.Courses, catalogueCourse{
+				Slug: c.Slug, Title: c.Title, Members: c.Members, Handle: h.courseHandle(c.Course),
+				Excerpt: h.cfg.Store.Content().Excerpt(c.Summary, excerptLen),
+			})
+		}
+		if me := viewer(r); me != nil {
+			ens, err := h.cfg.Store.EnrollmentsOf(ctx, h.cfg.Pool, me.ID)
+			if err != nil {
+				return page{}, nil, err
+			}
+			iris := make([]string, 0, len(ens))
+			for _, e := range ens {
+				iris = append(iris, e.CourseIRI)
+			}
+			known, err := federation.StoredActors(ctx, h.cfg.Pool, iris)
+			if err != nil {
+				return page{}, nil, err
+			}
+			for _, e := range ens {
+				rc := describeStored(e.CourseIRI, known)
+				rc.State = e.State
+				data.Remote = append(data.Remote, rc)
+			}
+		}
+		return page{Name: "catalogue", Title: "Courses", Data: data, Meta: pageMeta{
+			OGType: "website", URL: h.cfg.URLs.Base() + "/courses", Description: "The courses of " + h.cfg.Host,
+		}}, []courses.Scope{courses.CataloguesScope}, nil
+	})
+}
+
+// describeStored names a remote course from the stored actors, or by its
+// IRI when it is not among them.
+func describeStored(iri string, known map[string]federation.RemoteActor) remoteCourse {
+	rc := remoteCourse{IRI: iri, Name: iri}
+	ra, ok := known[iri]
+	if !ok {
+		return rc
 	}
-	if me := viewer(r); me != nil {
-		ens, err := h.cfg.Store.EnrollmentsOf(ctx, h.cfg.Pool, me.ID)
-		if err != nil {
-			h.serverError(w, r, fmt.Errorf("catalogue: %w", err))
-			return
-		}
-		for _, e := range ens {
-			rc := h.describeRemote(ctx, e.CourseIRI)
-			rc.State = e.State
-			data.Remote = append(data.Remote, rc)
-		}
+	rc.Handle = ra.Handle()
+	if ra.Name != "" {
+		rc.Name = ra.Name
+	} else if rc.Handle != "" {
+		rc.Name = rc.Handle
 	}
-	h.render(w, r, http.StatusOK, "catalogue", "Courses", data)
+	return rc
 }
 
 // courseHandle is a local course's fediverse handle, @slug@host.

@@ -1,17 +1,28 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"html/template"
 	"net/http"
 	"net/url"
+	"strconv"
+	"strings"
 
 	"github.com/colearn/colearn/courses"
 )
 
-// postLimit is how many posts a discussion page shows.
+// postLimit is how many posts a remote course's discussion page shows.
 const postLimit = 1000
+
+// rosterLimit is how many members the roster shows moderators, pending
+// ones first.
+const rosterLimit = 500
+
+// postPageSize is how many posts a page of a local course's discussion
+// shows, newest first.
+const postPageSize = 100
 
 // coursePage is everything the course page shows. The fields that only
 // members or moderators may see are left empty for everyone else.
@@ -22,8 +33,10 @@ type coursePage struct {
 	Syllabus     syllabusView
 	Achievements []achievementView
 	Thread       threadView
+	OlderPosts   string // link to the next page of older posts, if any
 	MemberCount  int
-	Members      []courses.Member // moderators only
+	Members      []courses.Member // moderators only, at most rosterLimit
+	RosterCut    bool             // the roster has more than Members
 
 	Membership  *courses.Member // the viewer's, if any
 	CanPost     bool
@@ -42,17 +55,52 @@ type coursePage struct {
 // CoursePage writes the HTML page of the local course slug, or a 404 page.
 // The federation handler calls it for browsers that open the course's IRI;
 // it loads the session and sets the pages' security headers itself, since
-// the request did not come through Routes.
+// the request did not come through Routes. ?before=N shows the discussion's
+// older posts, newest first, from post N on.
 func (h *Handler) CoursePage(w http.ResponseWriter, r *http.Request, slug string) {
-	w.Header().Add("Vary", "Accept")
 	page := func(w http.ResponseWriter, r *http.Request) {
-		h.showCourse(w, r, slug, http.StatusOK, coursePage{})
+		before, err := beforeParam(r)
+		if err != nil {
+			h.renderError(w, r, http.StatusBadRequest, "Bad request", err.Error())
+			return
+		}
+		key := "course:" + strings.ToLower(slug) + "?before=" + strconv.FormatInt(before, 10)
+		h.publicPage(w, r, key, "There is no course called "+slug+" here.", func(ctx context.Context) (page, []courses.Scope, error) {
+			c, err := h.cfg.Store.CourseBySlug(ctx, slug)
+			if err != nil {
+				return page{}, nil, err
+			}
+			data, err := h.loadCourse(ctx, r, c, coursePage{}, before)
+			return h.coursePageOf(c, data), []courses.Scope{courses.CourseScope(c.ID)}, err
+		}, "Accept")
 	}
 	if sessionLoaded(r) {
 		page(w, r)
 		return
 	}
 	securityHeaders(h.withSession(http.HandlerFunc(page))).ServeHTTP(w, r)
+}
+
+// beforeParam reads the discussion page asked for (?before=N; 0 for the
+// newest posts).
+func beforeParam(r *http.Request) (int64, error) {
+	v := r.URL.Query().Get("before")
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 1 {
+		return 0, errors.New("before= must be a post number")
+	}
+	return n, nil
+}
+
+// coursePageOf is the page of course c with its link preview.
+func (h *Handler) coursePageOf(c courses.Course, data coursePage) page {
+	return page{Name: "course", Title: c.Title, Data: data, Meta: pageMeta{
+		OGType: "website", URL: data.IRI, Alternate: data.IRI,
+		Description: h.cfg.Store.Content().Excerpt(c.Summary, excerptLen),
+	}}
 }
 
 // showCourse loads the course slug and renders its page with status;
@@ -63,18 +111,21 @@ func (h *Handler) showCourse(w http.ResponseWriter, r *http.Request, slug string
 	}
 }
 
-// renderCourse renders the page of c with status.
+// renderCourse renders the page of c with status for the signed-in viewer.
 func (h *Handler) renderCourse(w http.ResponseWriter, r *http.Request, c courses.Course, status int, form coursePage) {
-	data, err := h.loadCourse(r, c, form)
+	data, err := h.loadCourse(r.Context(), r, c, form, 0)
 	if err != nil {
 		h.serverError(w, r, fmt.Errorf("course page %s: %w", c.Slug, err))
 		return
 	}
-	h.render(w, r, status, "course", c.Title, data)
+	h.renderWith(w, r, status, h.coursePageOf(c, data))
 }
 
-func (h *Handler) loadCourse(r *http.Request, c courses.Course, p coursePage) (coursePage, error) {
-	ctx, q, store := r.Context(), h.cfg.Pool, h.cfg.Store
+// loadCourse gathers what the page of c shows r's viewer, with the
+// discussion's page of posts before post number before (0: the newest).
+// Its queries are bounded whatever the number of members and posts.
+func (h *Handler) loadCourse(ctx context.Context, r *http.Request, c courses.Course, p coursePage, before int64) (coursePage, error) {
+	q, store := h.cfg.Pool, h.cfg.Store
 	content := store.Content()
 	p.Course = c
 	p.IRI = h.cfg.URLs.Course(c.Slug)
@@ -112,16 +163,20 @@ func (h *Handler) loadCourse(r *http.Request, c courses.Course, p coursePage) (c
 	}
 	p.Syllabus.Draft = moduleForm{Title: p.ModuleTitle, Body: p.ModuleBody}
 	if p.CanModerate {
-		if p.Members, err = store.Members(ctx, q, c.ID); err != nil {
+		if p.Members, err = store.Roster(ctx, q, c.ID, rosterLimit); err != nil {
 			return p, err
 		}
+		p.RosterCut = len(p.Members) == rosterLimit
 	}
-	posts, err := store.CoursePosts(ctx, q, p.IRI, postLimit)
+	posts, older, err := store.RecentPosts(ctx, q, p.IRI, before, postPageSize)
 	if err != nil {
 		return p, err
 	}
 	base := "/courses/" + url.PathEscape(c.Slug)
-	p.Thread = threadView{Posts: h.postViews(courses.Thread(posts), myIRI)}
+	if older != 0 {
+		p.OlderPosts = base + "?before=" + strconv.FormatInt(older, 10) + "#discussion"
+	}
+	p.Thread = threadView{Posts: h.postViews(courses.ThreadNewestFirst(posts), myIRI)}
 	if p.CanPost {
 		p.Thread.PostAction = base + "/posts"
 	}

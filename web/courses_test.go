@@ -150,14 +150,14 @@ func TestWebDiscussion(t *testing.T) {
 	mustContain(t, page, "<em>everyone</em>", `href="`+b.urls.User("ben")+`"`, "@ben@"+b.host)
 	// The script tag is gone; its text stays as harmless text.
 	mustNotContain(t, page, "<script>", "</script>")
-	// Threaded: the reply comes right after its parent, one level deeper,
-	// and before the later top-level post.
+	// Threaded, newest threads first: the later top-level post leads, and
+	// the reply comes right after its parent, one level deeper.
 	order := regexp.MustCompile(`class="post indent-(\d)" id="post-\d+"[^>]*>[\s\S]*?<div class="content">([\s\S]*?)</div>`).FindAllStringSubmatch(page.body, -1)
 	var got []string
 	for _, m := range order {
 		got = append(got, m[1]+":"+strings.TrimSpace(regexp.MustCompile(`<[^>]+>`).ReplaceAllString(m[2], "")))
 	}
-	want := []string{"0:Hello everyone alert(1)", "1:Welcome, ben", "0:A second topic"}
+	want := []string{"0:A second topic", "0:Hello everyone alert(1)", "1:Welcome, ben"}
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Fatalf("thread %q, want %q", got, want)
 	}

@@ -40,14 +40,18 @@ type Config struct {
 	Secure bool
 	// Logger receives server errors. Nil discards them.
 	Logger *slog.Logger
-	// ProfileChangedFunc is told when a user edits their profile, so that
-	// cached actor documents can be dropped (may be nil).
+	// ProfileChangedFunc is told when a user edits their profile (may be
+	// nil). The document cache needs no telling: the store announces the
+	// change (courses.Store.Changed).
 	ProfileChangedFunc func(username string)
 	// Verifier checks credentials on the badge pages (badge_*.go).
 	Verifier *credential.Verifier
 	// Throttle limits sign-in and sign-up attempts; the zero value is the
 	// default.
 	Throttle Throttle
+	// Cache keeps the pages anonymous visitors see until what they show
+	// changes; nil renders every request.
+	Cache *federation.DocCache
 }
 
 // Handler serves the HTML pages. Create it with New and stop it with Close.

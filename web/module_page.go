@@ -69,6 +69,20 @@ type modulePage struct {
 func (h *Handler) ModulePage(w http.ResponseWriter, r *http.Request) {
 	w.Header().Add("Vary", "Accept")
 	page := func(w http.ResponseWriter, r *http.Request) {
+		if viewer(r) == nil {
+			// Anonymous visitors (and link previews) share one rendering
+			// per change of the course (web/page_cache.go).
+			key := "module:" + chi.URLParam(r, "slug") + "/" + chi.URLParam(r, "id") + "?" + r.URL.RawQuery
+			h.recordedPage(w, r, key, func(w http.ResponseWriter) []courses.Scope {
+				c, m, ok := h.findModule(w, r)
+				if !ok {
+					return nil
+				}
+				h.renderModule(w, r, c, m, http.StatusOK, modulePage{})
+				return []courses.Scope{courses.CourseScope(c.ID)}
+			})
+			return
+		}
 		c, m, ok := h.findModule(w, r)
 		if ok {
 			h.renderModule(w, r, c, m, http.StatusOK, modulePage{})
@@ -180,7 +194,13 @@ func (h *Handler) renderModule(w http.ResponseWriter, r *http.Request, c courses
 	if m.Retired {
 		title += " (retired)"
 	}
-	h.render(w, r, status, "module", title, p)
+	summary := m.Summary
+	if summary == "" {
+		summary = store.Content().Excerpt(m.Body, excerptLen)
+	}
+	iri := h.cfg.URLs.Module(c.Slug, m.ID)
+	h.renderWith(w, r, status, page{Name: "module", Title: title, Data: p,
+		Meta: pageMeta{OGType: "article", URL: iri, Alternate: iri, Description: summary}})
 }
 
 // moduleURL is the page of module m of course c, at anchor if given.

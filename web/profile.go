@@ -1,10 +1,10 @@
 package web
 
 import (
-	"errors"
-	"fmt"
+	"context"
 	"html/template"
 	"net/http"
+	"strings"
 
 	"github.com/colearn/colearn/courses"
 )
@@ -33,28 +33,30 @@ func (h *Handler) ProfileHTML(w http.ResponseWriter, r *http.Request, username s
 }
 
 func (h *Handler) profile(w http.ResponseWriter, r *http.Request, username string) {
-	u, err := h.cfg.Store.UserByUsername(r.Context(), username)
-	switch {
-	case errors.Is(err, courses.ErrNotFound):
-		h.renderError(w, r, http.StatusNotFound, "Not found", "There is no one called @"+username+" here.")
-	case err != nil:
-		h.serverError(w, r, fmt.Errorf("profile: %w", err))
-	default:
-		title := u.DisplayName
-		if title == "" {
-			title = u.Username
-		}
-		me := viewer(r)
-		badges, err := h.backpack(r.Context(), u)
-		if err != nil {
-			h.serverError(w, r, fmt.Errorf("profile: %w", err))
-			return
-		}
-		h.render(w, r, http.StatusOK, "profile", title, profileData{
-			User:    u,
-			Summary: template.HTML(h.cfg.Store.Content().Markdown(u.Summary)),
-			Own:     me != nil && me.ID == u.ID,
-			Badges:  badges,
+	h.publicPage(w, r, "profile:"+strings.ToLower(username), "There is no one called @"+username+" here.",
+		func(ctx context.Context) (page, []courses.Scope, error) {
+			u, err := h.cfg.Store.UserByUsername(ctx, username)
+			if err != nil {
+				return page{}, nil, err
+			}
+			title := u.DisplayName
+			if title == "" {
+				title = u.Username
+			}
+			me := viewer(r)
+			badges, err := h.backpack(ctx, u)
+			if err != nil {
+				return page{}, nil, err
+			}
+			content := h.cfg.Store.Content()
+			return page{Name: "profile", Title: title, Data: profileData{
+				User:    u,
+				Summary: template.HTML(content.Markdown(u.Summary)),
+				Own:     me != nil && me.ID == u.ID,
+				Badges:  badges,
+			}, Meta: pageMeta{
+				OGType: "profile", URL: h.cfg.URLs.Profile(u.Username), Alternate: h.cfg.URLs.User(u.Username),
+				Description: content.Excerpt(u.Summary, excerptLen),
+			}}, []courses.Scope{courses.UserScope(u.Username)}, nil
 		})
-	}
 }

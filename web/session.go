@@ -36,7 +36,23 @@ func newSessionManager(store scs.Store, secure bool) *scs.SessionManager {
 type viewerKey struct{}
 
 // withSession loads the session and the signed-in user, if any, for next.
+// A GET or HEAD without a session cookie is an anonymous visitor whose
+// page writes no session (only sign-in and sign-out do, by POST), so it
+// skips the session store: that is most of the traffic of public pages.
 func (h *Handler) withSession(next http.Handler) http.Handler {
+	loaded := h.loadSession(next)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet || r.Method == http.MethodHead {
+			if _, err := r.Cookie(sessionCookie); err != nil {
+				next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), viewerKey{}, (*courses.User)(nil))))
+				return
+			}
+		}
+		loaded.ServeHTTP(w, r)
+	})
+}
+
+func (h *Handler) loadSession(next http.Handler) http.Handler {
 	return h.sessions.LoadAndSave(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var me *courses.User
 		if id := h.sessions.GetInt64(r.Context(), sessionUserKey); id != 0 {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/colearn/colearn/courses"
@@ -34,7 +35,7 @@ type instance struct {
 	client    *federation.Client
 	resolver  *federation.Resolver
 	verifier  *federation.Verifier
-	docs      *federation.DocCache // actor documents and JRDs for 5 s; Forget a user whose profile changes
+	docs      *federation.DocCache // rendered public documents and pages, until the change that alters them
 	domains   *courses.DomainPolicy
 	metrics   *metrics
 	outbox    *outbox.Outbox
@@ -60,11 +61,12 @@ func newInstance(ctx context.Context, cfg config, pool *pgxpool.Pool, log *slog.
 		urls:    federation.URLs{Scheme: cfg.scheme(), Host: cfg.Host},
 		courses: courses.NewStore(pool),
 		keys:    federation.NewKeyStore(pool),
-		docs:    federation.NewDocCache(0, 0),
+		docs:    federation.NewDocCache(0),
 		metrics: newMetrics(),
 		domains: courses.NewDomainPolicy(pool, 0),
 	}
 	in.domains.ErrorFunc = func(err error) { log.Warn("read domain blocks", "err", err) }
+	in.courses.ChangingFunc = in.docs.Changing
 	if err := in.keys.EnsureInstanceKeys(ctx); err != nil {
 		return nil, fmt.Errorf("instance actor keys: %w", err)
 	}
@@ -86,6 +88,9 @@ func newInstance(ctx context.Context, cfg config, pool *pgxpool.Pool, log *slog.
 		RetryDelayFunc:     cfg.retryDelay,
 		OutcomeFunc:        in.metrics.deliveryOutcome,
 		CompletedRetention: cfg.DeliveryRetention,
+		PublishedFunc: func(ctx context.Context, tx pgx.Tx, actorIRI string) error {
+			return in.courses.Changed(ctx, tx, courses.OutboxScope(actorIRI))
+		},
 	})
 	if err != nil {
 		return nil, err
@@ -98,9 +103,9 @@ func newInstance(ctx context.Context, cfg config, pool *pgxpool.Pool, log *slog.
 	}
 	in.actions = &outbox.Actions{Pool: pool, Courses: in.courses, Keys: in.keys, Sender: in.sender, Resolver: in.resolver,
 		Domains: in.domains, Credentials: in.badges.Canon}
-	// CACHE-INVALIDATION CALL SITE: a syllabus change drops the course's
-	// cached documents (switch to the cache work's entry point when it lands).
-	in.actions.ModuleChangedFunc = in.docs.Forget
+	// A syllabus change needs no call here: every module revision announces
+	// the course's scope in its transaction (courses.Store.Changed), which
+	// reaches the document cache of every process.
 	in.processor = &inbox.Processor{
 		Pool: pool, Courses: in.courses, Fetcher: in.resolver, Sender: in.sender, URLs: in.urls, Logger: log,
 		Badges:    in.badges,
@@ -116,10 +121,9 @@ func newInstance(ctx context.Context, cfg config, pool *pgxpool.Pool, log *slog.
 		Host:         cfg.Host,
 		Secure:       !cfg.Dev,
 		Logger:       log,
-		// A profile edit must reach peers now, not when the cache expires.
-		ProfileChangedFunc: in.docs.Forget,
-		Verifier:           in.badges,
-		Throttle:           web.Throttle{ClientAddrHeader: cfg.ClientAddrHeader},
+		Verifier:     in.badges,
+		Throttle:     web.Throttle{ClientAddrHeader: cfg.ClientAddrHeader},
+		Cache:        in.docs,
 	})
 	in.handler = in.routes()
 
@@ -129,10 +133,14 @@ func newInstance(ctx context.Context, cfg config, pool *pgxpool.Pool, log *slog.
 		cancel()
 		return nil, fmt.Errorf("start delivery workers: %w", err)
 	}
-	in.workers.Add(1)
+	in.workers.Add(2)
 	go func() {
 		defer in.workers.Done()
 		in.processor.Run(runCtx)
+	}()
+	go func() {
+		defer in.workers.Done()
+		in.docs.Listen(runCtx, pool, log)
 	}()
 	return in, nil
 }
@@ -154,6 +162,7 @@ func (in *instance) routes() http.Handler {
 		Cache: in.docs, Version: version, Logger: in.log,
 	}
 	fed.CoursePageFunc = in.web.CoursePage
+	fed.PostPageFunc = in.web.PostPage
 	fed.Routes(r)
 	fed.ModuleRoutes(r, in.web.SyllabusPage, in.web.ModulePage)
 	ib := &inbox.Handler{
@@ -164,10 +173,10 @@ func (in *instance) routes() http.Handler {
 	ib.Routes(r)
 	in.inbox = ib
 	r.Get("/users/{name}/outbox", func(w http.ResponseWriter, r *http.Request) {
-		in.outbox.Collection(w, r, in.urls.User(chi.URLParam(r, "name")))
+		in.cachedOutbox(w, r, in.urls.User(chi.URLParam(r, "name")))
 	})
 	r.Get("/courses/{slug}/outbox", func(w http.ResponseWriter, r *http.Request) {
-		in.outbox.Collection(w, r, in.urls.Course(chi.URLParam(r, "slug")))
+		in.cachedOutbox(w, r, in.urls.Course(chi.URLParam(r, "slug")))
 	})
 	r.Get("/activities/{id}", func(w http.ResponseWriter, r *http.Request) {
 		in.outbox.ServeActivity(w, r, in.urls.Activity(chi.URLParam(r, "id")))

@@ -25,6 +25,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -234,6 +235,7 @@ func BenchmarkPostStampede(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		s.awaitNotices(b)
 		b.StartTimer()
 		r := stampede(post.IRI)
 		b.StopTimer()
@@ -245,4 +247,151 @@ func BenchmarkPostStampede(b *testing.B) {
 	b.ReportMetric(float64(p99.Microseconds())/1000, "p99-ms")
 	b.ReportMetric(float64(worstStatic.Microseconds())/1000, "static-all-answered-ms")
 	b.ReportMetric(float64(worstStatic)/float64(worst), "ratio")
+}
+
+// benchSite makes the instance's user the owner of a course with members,
+// a lesson and a discussion post, and waits until the document cache
+// listens. It returns the course, the post and the lesson's IRI.
+func (s *benchInstance) benchSite(b *testing.B, slug string, members int) (courses.Course, courses.Post, string) {
+	b.Helper()
+	ctx := context.Background()
+	owner, err := s.in.courses.UserByUsername(ctx, benchUsername)
+	if err != nil {
+		b.Fatal(err)
+	}
+	course, err := s.in.actions.CreateCourse(ctx, owner, courses.CourseDraft{Slug: slug, Title: "Reads", Summary: "A course to *read*."})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := s.in.pool.Exec(ctx, `
+		INSERT INTO course_members (course_id, actor_iri, name, handle, role, state, via)
+		SELECT $1, 'https://s' || (g % 20) || '.example/users/u' || g, 'U' || g, 'u' || g, 'learner', 'accepted', 'follow'
+		FROM generate_series(1, $2::int) g`, course.ID, members); err != nil {
+		b.Fatal(err)
+	}
+	m, err := s.in.actions.AddModule(ctx, owner, course, courses.ModuleDraft{Title: "First lesson", Body: "Read *this* first."})
+	if err != nil {
+		b.Fatal(err)
+	}
+	post, err := s.in.actions.Post(ctx, owner, s.in.urls.Course(slug), "Hello, readers", "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !s.in.docs.Listening() {
+		if time.Now().After(deadline) {
+			b.Fatal("the document cache does not listen")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return course, post, s.in.urls.Module(slug, m.ID)
+}
+
+// awaitNotices waits until the change notices of this process's own
+// changes have come back. Until then the changed documents are rendered per
+// request (so none is stale); a real stampede starts only once the
+// followers' servers have received the delivery, long after the notice.
+func (s *benchInstance) awaitNotices(b *testing.B) {
+	b.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for s.in.docs.Pending() > 0 {
+		if time.Now().After(deadline) {
+			b.Fatal("change notices did not come back")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// BenchmarkReads is the load driver's table in a benchmark run: every
+// public document and page (the list of `loadgen reads`) loaded for 2 s at
+// 32 connections, beside /healthz of the same server measured before and
+// after, with its target and MISS where below:
+//
+//	go test -run='^$' -bench=Reads -benchtime=1x ./cmd/colearn/
+func BenchmarkReads(b *testing.B) {
+	s := benchStart(b)
+	_, post, lesson := s.benchSite(b, "reads", 200)
+	targets := httpload.ReadTargets(httpload.Site{Base: s.base, Host: s.host, User: benchUsername, Course: "reads",
+		Post: post.IRI, Lesson: lesson})
+	var tb httpload.Table
+	for range b.N {
+		var err error
+		tb, err = httpload.MeasureTable(context.Background(), httpload.Target{Name: "/healthz", URL: s.base + "/healthz"},
+			targets, 32, 2*time.Second)
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	var out strings.Builder
+	tb.Print(&out)
+	fmt.Println(out.String()) // b.Log would cut the table at ten lines
+	misses := 0
+	for _, r := range tb.Rows {
+		if r.Miss() {
+			misses++
+		}
+	}
+	b.ReportMetric(tb.BaselineRate(), "healthz-req/s")
+	b.ReportMetric(float64(misses), "misses")
+}
+
+// BenchmarkLessonStampede publishes a new lesson and has 1,000 clients,
+// each on a new connection, fetch its HTML page at once, then 1,000 more its
+// JSON (a separate document, so that too is a first fetch): the
+// link-preview stampede of a lesson announced to a thousand servers. It
+// reports when the last of each was answered (target < 500 ms, no errors)
+// and, as the machine's own figure, the same stampede on the static
+// handler.
+func BenchmarkLessonStampede(b *testing.B) {
+	s := benchStart(b)
+	course, _, _ := s.benchSite(b, "stampede-lessons", 20)
+	ctx := context.Background()
+	owner, err := s.in.courses.UserByUsername(ctx, benchUsername)
+	if err != nil {
+		b.Fatal(err)
+	}
+	const limit = 500 * time.Millisecond
+	stampede := func(url, accept string) httpload.StampedeResult {
+		res, err := httpload.Stampede(ctx, url, accept, stampedeSize, limit)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return res
+	}
+	var worstHTML, worstJSON, worstStatic httpload.StampedeResult
+	for i := range b.N {
+		b.StopTimer()
+		m, err := s.in.actions.AddModule(ctx, owner, course, courses.ModuleDraft{Title: fmt.Sprintf("Lesson %d", i+2), Body: "Everyone previews this at once."})
+		if err != nil {
+			b.Fatal(err)
+		}
+		iri := s.in.urls.Module(course.Slug, m.ID)
+		s.awaitNotices(b)
+		b.StartTimer()
+		html := stampede(iri, "text/html")
+		js := stampede(iri, federation.ContentTypeActivity)
+		b.StopTimer()
+		static := stampede(s.static, "")
+		for _, w := range []struct {
+			worst *httpload.StampedeResult
+			got   httpload.StampedeResult
+		}{
+			{&worstHTML, html}, {&worstJSON, js}, {&worstStatic, static},
+		} {
+			if w.got.Elapsed >= w.worst.Elapsed || w.got.Errors > 0 {
+				*w.worst = w.got
+			}
+		}
+		b.StartTimer()
+	}
+	fmt.Printf("lesson page: %s\nlesson JSON: %s\nstatic handler: %s\n", worstHTML, worstJSON, worstStatic)
+	for _, r := range []httpload.StampedeResult{worstHTML, worstJSON} {
+		if r.FirstError != nil {
+			b.Logf("first error: %v", r.FirstError)
+		}
+	}
+	b.ReportMetric(float64(worstHTML.Elapsed.Microseconds())/1000, "html-all-answered-ms")
+	b.ReportMetric(float64(worstJSON.Elapsed.Microseconds())/1000, "json-all-answered-ms")
+	b.ReportMetric(float64(worstStatic.Elapsed.Microseconds())/1000, "static-all-answered-ms")
+	b.ReportMetric(float64(worstHTML.Errors+worstJSON.Errors), "errors")
 }

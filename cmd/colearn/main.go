@@ -5,6 +5,7 @@
 //	colearn migrate            apply database migrations and exit
 //	colearn user create        create an account (password on stdin)
 //	colearn course create      create a course
+//	colearn instance set|show  set or show the instance's name, description, contact, rules
 //	colearn course export      write a course archive
 //	colearn course import      create a course from an archive
 //	colearn module             list, show, add and edit modules
@@ -41,6 +42,8 @@ Usage:
                                              read from stdin (or prompted for)
   colearn course create --owner USERNAME --slug SLUG --title TITLE [flags]
                                              create a course (a fediverse group)
+  colearn instance set [--name N] [--description D] [--contact C] [--rules-file F]
+  colearn instance show                      set or show the instance's identity
   colearn course export SLUG                 write the course as one archive to stdout
   colearn course import --owner USERNAME FILE
                                              create a course from an archive
@@ -91,6 +94,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return userCommand(ctx, args[1:], stdin, stdout, stderr)
 	case "course":
 		return courseCommand(ctx, args[1:], stdout, stderr)
+	case "instance":
+		return instanceCommand(ctx, args[1:], stdin, stdout, stderr)
 	case "module":
 		return moduleCommand(ctx, args[1:], stdout, stderr)
 	case "domain":

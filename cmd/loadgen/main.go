@@ -11,6 +11,9 @@
 // printed, which says how close the server comes to what the machine and
 // net/http can do at all, independently of the machine's speed.
 //
+// "loadgen reads ..." measures every public document and page of a colearn
+// instance in one run (reads.go).
+//
 // loadgen refuses every URL whose host is not loopback (127.0.0.0/8, ::1 or
 // the name localhost; other names are not resolved): it is for measuring,
 // never for loading someone else's server. -duration is at most 60s.
@@ -43,6 +46,9 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "reads" {
+		return runReads(ctx, args[1:], stdout, stderr) // reads.go
+	}
 	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	target := fs.String("url", "", "URL to GET (loopback hosts only)")

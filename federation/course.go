@@ -13,7 +13,7 @@ import (
 )
 
 // RenderCourse renders a local course's Group actor with its current
-// owner and moderators as attributedTo.
+// owner and moderators, then the co-authors holding grants, as attributedTo.
 func RenderCourse(ctx context.Context, u URLs, store *courses.Store, q courses.Querier, keys *KeyStore, c courses.Course) ([]byte, error) {
 	kp, err := keys.Get(ctx, c.Slug)
 	if err != nil {
@@ -29,6 +29,11 @@ func RenderCourse(ctx context.Context, u URLs, store *courses.Store, q courses.Q
 			authors = append(authors, m.ActorIRI)
 		}
 	}
+	granted, err := store.GrantedAuthors(ctx, q, c.ID) // co-authors on other servers
+	if err != nil {
+		return nil, err
+	}
+	authors = append(authors, granted...)
 	return u.CourseDocument(CourseActor{
 		Course: c, SummaryHTML: store.Content().Markdown(c.Summary), Keys: kp, AttributedTo: authors,
 	})

@@ -184,6 +184,9 @@ func (in *Incoming) parse() error {
 
 // apply dispatches to the file that handles the activity's type.
 func (p *Processor) apply(ctx context.Context, tx pgx.Tx, in *Incoming) error {
+	if done, err := p.coauthor(ctx, tx, in); done || err != nil { // invite.go, coauthor.go
+		return err
+	}
 	switch in.Type {
 	case "Follow":
 		return p.follow(ctx, tx, in)

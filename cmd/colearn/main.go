@@ -83,6 +83,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return courseCommand(ctx, args[1:], stdout, stderr)
 	case "module":
 		return moduleCommand(ctx, args[1:], stdout, stderr)
+	case "invitation":
+		return invitationCommand(ctx, args[1:], stdout, stderr)
 	case "healthcheck":
 		return healthcheckCommand(ctx, args[1:], stderr)
 	case "version", "--version":

@@ -130,7 +130,7 @@ func (a *Actions) ProposeModule(ctx context.Context, u courses.User, course, kin
 		act["object"] = moduleIRI
 	} else {
 		obj := map[string]any{"type": "Article", "name": d.Title, "summary": d.Summary,
-			"source": map[string]any{"content": d.Body, "mediaType": "text/markdown"},
+			"source":       map[string]any{"content": d.Body, "mediaType": "text/markdown"},
 			"attributedTo": a.userIRI(u), "context": ra.IRI}
 		if kind == "Update" {
 			obj["id"] = moduleIRI

@@ -271,7 +271,9 @@ func (t remoteTarget) fetch(ctx context.Context, iri string) (courses.Module, er
 		ModuleDraft: courses.ModuleDraft{Title: a.Name, Body: a.Source.Content}}, nil
 }
 
-func (t remoteTarget) moduleIRI(id int64) string { return t.course.IRI + "/modules/" + strconv.FormatInt(id, 10) }
+func (t remoteTarget) moduleIRI(id int64) string {
+	return t.course.IRI + "/modules/" + strconv.FormatInt(id, 10)
+}
 
 func (t remoteTarget) module(ctx context.Context, id int64) (courses.Module, error) {
 	return t.fetch(ctx, t.moduleIRI(id))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"strconv"
@@ -32,11 +33,15 @@ func grantsCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	instanceFlags(fs, &c)
 	slug := fs.String("course", "", "the course's slug")
 	role := fs.String("role", courses.RoleAuthor, "author or moderator")
-	if err := fs.Parse(args[1:]); err != nil {
+	pos, err := parseInterspersed(fs, args[1:])
+	if err != nil {
 		return err
 	}
-	handle := fs.Arg(0)
-	if *slug == "" || (args[0] != "grants" && (fs.NArg() != 1 || handle == "")) {
+	handle := ""
+	if len(pos) == 1 {
+		handle = pos[0]
+	}
+	if *slug == "" || (args[0] != "grants" && handle == "") {
 		fs.Usage()
 		return errors.New("--course and, for invite and revoke, one HANDLE are required")
 	}
@@ -90,6 +95,22 @@ func when(t *time.Time) string {
 	return t.UTC().Format("2006-01-02 15:04")
 }
 
+// parseInterspersed parses flags that may come before or after the
+// positional arguments, which it returns.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
 // owner returns the local user who owns course.
 func (e *cliEnv) owner(ctx context.Context, course courses.Course) (courses.User, error) {
 	members, err := e.store.Members(ctx, e.pool, course.ID)
@@ -127,7 +148,8 @@ func invitationCommand(ctx context.Context, args []string, stdout, stderr io.Wri
 	fs := newFlagSet("invitation "+args[0], invitationUsage, stderr)
 	instanceFlags(fs, &c)
 	as := fs.String("as", "", "your username")
-	if err := fs.Parse(args[1:]); err != nil {
+	pos, err := parseInterspersed(fs, args[1:])
+	if err != nil {
 		return err
 	}
 	if *as == "" {
@@ -136,8 +158,10 @@ func invitationCommand(ctx context.Context, args []string, stdout, stderr io.Wri
 	}
 	var id int64
 	if args[0] == "accept" || args[0] == "decline" {
-		var err error
-		if id, err = strconv.ParseInt(fs.Arg(0), 10, 64); err != nil || fs.NArg() != 1 {
+		if len(pos) == 1 {
+			id, err = strconv.ParseInt(pos[0], 10, 64)
+		}
+		if err != nil || len(pos) != 1 {
 			return errors.New("give the invitation's ID (colearn invitation list shows it)")
 		}
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/colearn/colearn/courses"
 	"github.com/colearn/colearn/federation"
+	"github.com/colearn/colearn/outbox"
 )
 
 const grantsUsage = `Usage:
@@ -243,56 +243,25 @@ func (e *cliEnv) remoteTarget(ctx context.Context, handle string) (moduleTarget,
 	return remoteTarget{env: e, course: ra}, nil
 }
 
-type remoteArticle struct {
-	ID       string `json:"id"`
-	Type     string `json:"type"`
-	Name     string `json:"name"`
-	Summary  string `json:"summary"`
-	Context  string `json:"context"`
-	Position int    `json:"position"`
-	Revision int    `json:"revision"`
-	Source   struct {
-		Content string `json:"content"`
-	} `json:"source"`
-}
-
 func (t remoteTarget) list(ctx context.Context) ([]courses.Module, error) {
-	body, err := t.env.resolver.Object(ctx, t.course.IRI+"/modules")
+	_, mods, err := t.env.actions.RemoteSyllabus(ctx, t.course.IRI)
 	if err != nil {
-		return nil, fmt.Errorf("the syllabus of %s: %w", t.course.IRI, err)
-	}
-	var col struct {
-		OrderedItems []string `json:"orderedItems"`
-	}
-	if err := json.Unmarshal(body, &col); err != nil {
-		return nil, fmt.Errorf("the syllabus of %s: %w", t.course.IRI, err)
+		return nil, err
 	}
 	var out []courses.Module
-	for _, iri := range col.OrderedItems {
-		m, err := t.fetch(ctx, iri)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, m)
+	for _, m := range mods {
+		out = append(out, moduleOf(m))
 	}
 	return out, nil
 }
 
+func moduleOf(m outbox.RemoteModule) courses.Module {
+	return courses.Module{ID: m.ID, Number: m.Position, Revision: m.Revision, ModuleDraft: courses.ModuleDraft{Title: m.Title, Body: m.Body}}
+}
+
 func (t remoteTarget) fetch(ctx context.Context, iri string) (courses.Module, error) {
-	if !federation.SameOrigin(iri, t.course.IRI) {
-		return courses.Module{}, fmt.Errorf("module %s is not on the course's server", iri)
-	}
-	body, err := t.env.resolver.Object(ctx, iri)
-	if err != nil {
-		return courses.Module{}, fmt.Errorf("module %s: %w", iri, err)
-	}
-	var a remoteArticle
-	if err := json.Unmarshal(body, &a); err != nil || a.Type != "Article" || a.Context != t.course.IRI {
-		return courses.Module{}, fmt.Errorf("module %s is not an Article of %s", iri, t.course.IRI)
-	}
-	id, _ := strconv.ParseInt(iri[strings.LastIndex(iri, "/")+1:], 10, 64)
-	return courses.Module{ID: id, Number: a.Position, Revision: a.Revision,
-		ModuleDraft: courses.ModuleDraft{Title: a.Name, Body: a.Source.Content}}, nil
+	m, err := t.env.actions.RemoteModule(ctx, t.course.IRI, iri)
+	return moduleOf(m), err
 }
 
 func (t remoteTarget) moduleIRI(id int64) string {

@@ -151,7 +151,9 @@ func TestCoauthorsAcrossInstances(t *testing.T) {
 		return x.Type == "Create" && x.Actor == courseIRI && x.Object == moduleIRI && slices.Contains(anyStrings(x.object()["attributedTo"]), bobIRI)
 	})
 	eventually(t, "the Accept of bob's change on B", 20*time.Second, func() (bool, error) {
-		_, ok := b.remoteEdit(t, "bob", func(e courses.RemoteEdit) bool { return e.Kind == "Create" && e.State == "applied" && e.ResultRevision == 1 })
+		_, ok := b.remoteEdit(t, "bob", func(e courses.RemoteEdit) bool {
+			return e.Kind == "Create" && e.State == "applied" && e.ResultRevision == 1
+		})
 		return ok, nil
 	})
 

@@ -44,7 +44,53 @@ func TestCheckAddress(t *testing.T) {
 		{"224.0.0.1", false},
 		{"ff02::1", false},
 		{"255.255.255.255", false},
+		// IANA's special-purpose registries, IPv4.
+		{"192.0.0.1", false},
+		{"192.0.0.170", false},
+		{"192.0.2.1", false},
+		{"192.88.99.1", false},
+		{"198.18.0.1", false},
+		{"198.19.255.254", false},
+		{"198.51.100.7", false},
+		{"203.0.113.9", false},
+		{"240.0.0.1", false},
+		{"254.1.2.3", false},
+		// IPv6: Teredo, benchmarking, ORCHID, documentation, discard,
+		// site-local, local-use NAT64, SRv6, IPv4-compatible, reserved.
+		{"2001::1", false},
+		{"2001:0:4136:e378:8000:63bf:3fff:fdd2", false},
+		{"2001:2::1", false},
+		{"2001:10::1", false},
+		{"2001:20::1", false},
+		{"2001:db8::1", false},
+		{"3fff::1", false},
+		{"100::1", false},
+		{"100::ffff:ffff:ffff:ffff", false},
+		{"fec0::1", false},
+		{"64:ff9b:1::a00:1", false},
+		{"64:ff9b:1:ffff::1", false},
+		{"5f00::1", false},
+		{"::7f00:1", false},
+		{"4000::1", false},
+		{"fe80::1%eth0", false},
+		// Addresses carrying an IPv4 address are judged by it.
+		{"64:ff9b::7f00:1", false},    // NAT64 of 127.0.0.1
+		{"64:ff9b::a9fe:a9fe", false}, // NAT64 of 169.254.169.254
+		{"64:ff9b::c0a8:101", false},  // NAT64 of 192.168.1.1
+		{"64:ff9b::5db8:d822", true},  // NAT64 of 93.184.216.34
+		{"2002:7f00:1::1", false},     // 6to4 of 127.0.0.1
+		{"2002:a9fe:a9fe::1", false},  // 6to4 of 169.254.169.254
+		{"2002:c612:1::1", false},     // 6to4 of 198.18.0.1
+		{"2002:5db8:d822::1", true},   // 6to4 of 93.184.216.34
+		{"::ffff:198.18.0.1", false},  // IPv4-mapped benchmarking
 		{"93.184.216.34", true},
+		{"192.0.1.1", true},
+		{"192.31.196.1", true},
+		{"198.20.0.1", true},
+		{"239.255.255.255", false},
+		{"2001:200::1", true},
+		{"2620:4f:8000::1", true},
+		{"2a00:1450:4001:80b::200e", true},
 		{"2606:2800:220:1::1", true},
 		{"100.128.0.1", true},
 		{"172.32.0.1", true},

@@ -115,23 +115,45 @@ func (c *Client) checkURL(u *url.URL) error {
 	return nil
 }
 
-// Get fetches rawURL with a signed GET (when signer is not nil) and returns
-// the body, capped at MaxBody. Non-2xx answers are a *StatusError.
-func (c *Client) Get(ctx context.Context, rawURL, accept string, signer *Signer) ([]byte, error) {
+// Fetched is a remote document as it was served.
+type Fetched struct {
+	Body []byte
+	// URL is where the document was finally served from, after redirects.
+	URL string
+	// ContentType is the response's Content-Type header.
+	ContentType string
+}
+
+// Fetch GETs rawURL (signed when signer is not nil), following redirects to
+// public addresses only, and returns the body (capped at MaxBody), the URL
+// it was finally served from and its media type. Non-2xx answers are a
+// *StatusError; the error text may name addresses and dial errors, so it
+// belongs in logs, never in an answer to a peer.
+func (c *Client) Fetch(ctx context.Context, rawURL, accept string, signer *Signer) (Fetched, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		return nil, fmt.Errorf("fetch %q: %w", rawURL, err)
+		return Fetched{}, fmt.Errorf("fetch %q: %w", rawURL, err)
 	}
 	if err := c.checkURL(u); err != nil {
-		return nil, fmt.Errorf("fetch: %w", err)
+		return Fetched{}, fmt.Errorf("fetch: %w", err)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return nil, err
+		return Fetched{}, err
 	}
 	req.Header.Set("Accept", accept)
-	body, _, err := c.do(req, nil, signer)
-	return body, err
+	body, resp, err := c.do(req, nil, signer)
+	if err != nil {
+		return Fetched{}, err
+	}
+	return Fetched{Body: body, URL: resp.Request.URL.String(), ContentType: resp.Header.Get("Content-Type")}, nil
+}
+
+// Get fetches rawURL like Fetch and returns the body alone, for documents
+// whose identity does not matter (WebFinger answers).
+func (c *Client) Get(ctx context.Context, rawURL, accept string, signer *Signer) ([]byte, error) {
+	f, err := c.Fetch(ctx, rawURL, accept, signer)
+	return f.Body, err
 }
 
 // Post delivers body to inbox, signed by signer. Non-2xx answers are a

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/valyala/fastjson"
+
 	"github.com/colearn/colearn/federation"
 )
 
@@ -66,6 +68,9 @@ func FuzzParseJRD(f *testing.F) {
 		`{"subject":"acct:a@b","links":[{"rel":"self","type":"application/activity+json","href":"javascript:alert(1)"}]}`,
 		`{"subject":"acct:a@b","links":[{"rel":"http://ostatus.org/schema/1.0/subscribe","template":"https://b/authorize_interaction?uri={uri}"}]}`,
 		`{"subject":"","links":[]}`,
+		`{"subject":"acct:a@b","subject":"acct:evil@b","links":[]}`,
+		`{"subject":"acct:a@b","links":[{"rel":"self","type":"application/activity+json","href":"https://b/u/a","href":"https://evil.example/u"}]}`,
+		`{"subject":"acct:a@b","SUBJECT":"acct:evil@b","links":[]}`,
 		`{"subject":1}`,
 		`[]`,
 		`null`,
@@ -114,6 +119,11 @@ func FuzzParseActor(f *testing.F) {
 		strings.Replace(good, `"sharedInbox":"https://remote.example/inbox"`, `"sharedInbox":"https://evil.example/inbox"`, 1),
 		strings.Replace(good, `"inbox":"https://remote.example/users/alice/inbox"`, `"inbox":{"id":"https://remote.example/users/alice/inbox"}`, 1),
 		`{"id":"https://remote.example/users/alice","type":"Service","inbox":"https://remote.example/i","publicKey":[{"id":"https://remote.example/k","publicKeyPem":"x"}]}`,
+		strings.Replace(good, `"type":"Person"`, `"type":"Person","id":"https://evil.example/users/alice"`, 1),
+		strings.Replace(good, `"preferredUsername":"alice"`, `"preferredUsername":"alice","preferredUsername":"bob@evil.example"`, 1),
+		strings.Replace(good, `"publicKey":{`, `"publicKey":{"id":"https://remote.example/users/alice#k2",`, 1),
+		strings.Replace(good, `"preferredUsername":"alice"`, `"preferredUsername":"al‮ice"`, 1),
+		strings.TrimSuffix(strings.Replace(good, `"publicKey":{`, `"publicKey":[{"id":"https://remote.example/users/alice#k0","publicKeyPem":"x"},{`, 1), "}") + "]}",
 		`{"type":"Person"}`,
 		`{"type":"Wibble"}`,
 		`"https://remote.example/users/alice"`,
@@ -128,8 +138,30 @@ func FuzzParseActor(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if !federation.SameOrigin(a.IRI, from) {
+		if a.IRI != from {
 			t.Fatalf("actor id %q accepted from %s", a.IRI, from)
+		}
+		if err := federation.CheckJSON(data); err != nil {
+			t.Fatalf("accepted a document CheckJSON refuses: %v", err)
+		}
+		// encoding/json (last key wins) reads the same id and name.
+		var view struct {
+			ID   string `json:"id"`
+			Name string `json:"preferredUsername"`
+		}
+		if json.Unmarshal(data, &view) == nil && (view.ID != a.IRI || view.Name != a.PreferredUsername) {
+			t.Fatalf("go-ap read %q %q, encoding/json %q %q", a.IRI, a.PreferredUsername, view.ID, view.Name)
+		}
+		if err := federation.CheckUsername(a.PreferredUsername); err != nil {
+			t.Fatalf("accepted username: %v", err)
+		}
+		if _, ok := a.ListsKey(a.KeyID); !ok || len(a.Keys) == 0 {
+			t.Fatalf("primary key %q not among the keys %+v", a.KeyID, a.Keys)
+		}
+		for _, k := range a.Keys {
+			if !federation.SameOrigin(k.ID, a.IRI) || k.Key == nil {
+				t.Fatalf("key %q of %s accepted", k.ID, a.IRI)
+			}
 		}
 		if !federation.SameOrigin(a.Inbox, a.IRI) || !federation.SameOrigin(a.KeyID, a.IRI) {
 			t.Fatalf("inbox %q or key %q not on the actor's origin %s", a.Inbox, a.KeyID, a.IRI)
@@ -142,6 +174,79 @@ func FuzzParseActor(f *testing.F) {
 		}
 		if a.Host() != "remote.example" {
 			t.Fatalf("host %q", a.Host())
+		}
+	})
+}
+
+// FuzzCheckJSON: whatever CheckJSON accepts, the parsers colearn uses agree
+// on: encoding/json (last key wins) and fastjson (first key wins, as go-ap)
+// read the same id.
+func FuzzCheckJSON(f *testing.F) {
+	for _, s := range []string{
+		`{"id":"https://a.example/1","type":"Note"}`,
+		`{"id":"https://a.example/1","id":"https://b.example/1"}`,
+		`{"id":"a","\u0069d":"b"}`,
+		`{"object":{"id":"a","id":"b"}}`,
+		`{"tag":[{"href":"a"},{"href":"b","href":"c"}]}`,
+		`{"id":"a","ID":"b"}`,
+		`[{"a":1},{"a":1}]`,
+		"{\"id\":\"\xff\"}",
+		`{"id":"a"} {}`,
+		`{`,
+		``,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if federation.CheckJSON(data) != nil {
+			return
+		}
+		var v any
+		if err := json.Unmarshal(data, &v); err != nil {
+			t.Fatalf("CheckJSON accepted what encoding/json refuses: %v", err)
+		}
+		fv, err := fastjson.ParseBytes(data)
+		if err != nil {
+			t.Fatalf("CheckJSON accepted what fastjson refuses: %v", err)
+		}
+		m, ok := v.(map[string]any)
+		if !ok {
+			return
+		}
+		id, _ := m["id"].(string)
+		var fid string
+		if x := fv.Get("id"); x != nil && x.Type() == fastjson.TypeString {
+			fid = string(x.GetStringBytes())
+		}
+		if id != fid {
+			t.Fatalf("encoding/json reads id %q, fastjson %q", id, fid)
+		}
+	})
+}
+
+// FuzzIsActivityMediaType never panics and accepts only the two
+// ActivityStreams media types.
+func FuzzIsActivityMediaType(f *testing.F) {
+	for _, s := range []string{
+		"application/activity+json",
+		`application/ld+json; profile="https://www.w3.org/ns/activitystreams"`,
+		`application/ld+json; profile="https://www.w3.org/ns/activitystreams http://example.com/x"`,
+		"application/ld+json",
+		"application/json",
+		"text/html; charset=utf-8",
+		"application/activity+json; charset=utf-8",
+		"",
+		";;;",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, ct string) {
+		if !federation.IsActivityMediaType(ct) {
+			return
+		}
+		l := strings.ToLower(ct)
+		if !strings.Contains(l, "application/activity+json") && !strings.Contains(l, "application/ld+json") {
+			t.Fatalf("accepted %q", ct)
 		}
 	})
 }

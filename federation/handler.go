@@ -152,24 +152,6 @@ func (h *Handler) requireSignature(next http.Handler) http.Handler {
 	})
 }
 
-// RefuseSignature answers 401 with the reason a signature was refused, logs
-// it and counts it.
-func RefuseSignature(w http.ResponseWriter, r *http.Request, err error, log *slog.Logger, count func(string)) {
-	reason := "invalid"
-	var se *SignatureError
-	if errors.As(err, &se) {
-		reason = se.Reason
-	}
-	if count != nil {
-		count(reason)
-	}
-	if log != nil {
-		log.Info("signature refused", "reason", reason, "method", r.Method, "path", r.URL.Path, "err", err)
-	}
-	w.Header().Set("WWW-Authenticate", `Signature realm="colearn",headers="(request-target) host date digest"`)
-	http.Error(w, err.Error(), http.StatusUnauthorized)
-}
-
 func (h *Handler) serverError(w http.ResponseWriter, r *http.Request, err error) {
 	if h.Logger != nil {
 		h.Logger.Error("federation handler failed", "path", r.URL.Path, "err", err)

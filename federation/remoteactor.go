@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	vocab "github.com/go-ap/activitypub"
+	"github.com/valyala/fastjson"
 )
 
 // RemoteActor is what colearn keeps of an actor on another server.
@@ -18,9 +19,30 @@ type RemoteActor struct {
 	PreferredUsername string
 	Inbox             string
 	SharedInbox       string
-	KeyID             string
-	PublicKeyPEM      string
-	Key               *rsa.PublicKey
+	// KeyID, PublicKeyPEM and Key are the actor's first RSA key.
+	KeyID        string
+	PublicKeyPEM string
+	Key          *rsa.PublicKey
+	// Keys are all the RSA keys the actor lists as its own, in publicKey
+	// (one object or an array) and assertionMethod, first key first.
+	Keys []ActorKey
+}
+
+// ActorKey is one RSA key an actor document lists as its own.
+type ActorKey struct {
+	ID  string
+	PEM string
+	Key *rsa.PublicKey
+}
+
+// ListsKey returns the key with id keyID when the actor lists it.
+func (a RemoteActor) ListsKey(keyID string) (ActorKey, bool) {
+	for _, k := range a.Keys {
+		if k.ID == keyID {
+			return k, true
+		}
+	}
+	return ActorKey{}, false
 }
 
 // Host is the actor's host[:port].
@@ -52,10 +74,18 @@ func (a RemoteActor) DeliveryInbox() string {
 	return a.Inbox
 }
 
-// ParseActor decodes an actor document fetched from fetchedFrom and checks
-// what colearn relies on: a known actor type, an id on the origin it was
-// fetched from, an inbox on that origin, and an RSA key owned by the actor.
-func ParseActor(data []byte, fetchedFrom string) (RemoteActor, error) {
+// ParseActor decodes an actor document served from servedFrom and checks
+// what colearn relies on: one JSON value without duplicate keys, a known
+// actor type, an id that is servedFrom itself (the resolver has already
+// refetched a document whose id was elsewhere), a handle that cannot
+// mislead, an inbox on the actor's origin, and at least one RSA key that
+// the actor lists as its own (publicKey as one object or an array, or a
+// Multikey in assertionMethod), on its origin and not owned by another.
+// Keys that fail those checks are left out; an actor with none is refused.
+func ParseActor(data []byte, servedFrom string) (RemoteActor, error) {
+	if err := CheckJSON(data); err != nil {
+		return RemoteActor{}, fmt.Errorf("parse actor: %w", err)
+	}
 	item, err := vocab.UnmarshalJSON(data)
 	if err != nil {
 		return RemoteActor{}, fmt.Errorf("parse actor: %w", err)
@@ -76,8 +106,11 @@ func ParseActor(data []byte, fetchedFrom string) (RemoteActor, error) {
 		PreferredUsername: act.PreferredUsername.First().String(),
 		Name:              act.Name.First().String(),
 	}
-	if !SameOrigin(a.IRI, fetchedFrom) {
-		return RemoteActor{}, fmt.Errorf("actor id %q is not on the origin of %q", a.IRI, fetchedFrom)
+	if !sameURL(a.IRI, servedFrom) || Origin(a.IRI) == "" {
+		return RemoteActor{}, fmt.Errorf("parse actor: id %q is not %q, where it was served from", a.IRI, servedFrom)
+	}
+	if err := CheckUsername(a.PreferredUsername); err != nil {
+		return RemoteActor{}, fmt.Errorf("actor %s: %w", a.IRI, err)
 	}
 	if act.Inbox != nil {
 		a.Inbox = act.Inbox.GetLink().String()
@@ -91,19 +124,14 @@ func ParseActor(data []byte, fetchedFrom string) (RemoteActor, error) {
 			a.SharedInbox = ""
 		}
 	}
-	a.KeyID = act.PublicKey.ID.String()
-	a.PublicKeyPEM = act.PublicKey.PublicKeyPem
-	if a.KeyID == "" || a.PublicKeyPEM == "" {
-		return RemoteActor{}, fmt.Errorf("actor %s has no publicKey", a.IRI)
+	v, err := fastjson.ParseBytes(data)
+	if err != nil {
+		return RemoteActor{}, fmt.Errorf("parse actor: %w", err)
 	}
-	if owner := act.PublicKey.Owner.String(); owner != "" && owner != a.IRI {
-		return RemoteActor{}, fmt.Errorf("actor %s: key %s is owned by %s", a.IRI, a.KeyID, owner)
+	a.Keys = actorKeys(v, a.IRI)
+	if len(a.Keys) == 0 {
+		return RemoteActor{}, fmt.Errorf("actor %s lists no RSA key of its own", a.IRI)
 	}
-	if !SameOrigin(a.KeyID, a.IRI) {
-		return RemoteActor{}, fmt.Errorf("actor %s: key %s is on another origin", a.IRI, a.KeyID)
-	}
-	if a.Key, err = ParsePublicKeyPEM(a.PublicKeyPEM); err != nil {
-		return RemoteActor{}, fmt.Errorf("actor %s: %w", a.IRI, err)
-	}
+	a.KeyID, a.PublicKeyPEM, a.Key = a.Keys[0].ID, a.Keys[0].PEM, a.Keys[0].Key
 	return a, nil
 }

@@ -24,7 +24,9 @@ var (
 )
 
 // Sign adds Date, Host, Digest (when body is not nil) and Signature headers
-// to r. The (request-target) covers the path without the query.
+// to r. The (request-target) covers the path and the query, as Mastodon 4.2+,
+// GoToSocial and Fedify sign and expect; the algorithm is labelled hs2019,
+// which every verifier that knows draft-cavage accepts as RSA-SHA256.
 func (s Signer) Sign(r *http.Request, body []byte) error {
 	headers := getHeaders
 	if body != nil {
@@ -43,11 +45,7 @@ func (s Signer) Sign(r *http.Request, body []byte) error {
 	if err != nil {
 		return fmt.Errorf("make signer: %w", err)
 	}
-	q := r.URL.RawQuery
-	r.URL.RawQuery = ""
-	err = signer.SignRequest(s.Key, s.KeyID, r, body)
-	r.URL.RawQuery = q
-	if err != nil {
+	if err := signer.SignRequest(s.Key, s.KeyID, r, body); err != nil {
 		return fmt.Errorf("sign %s %s: %w", r.Method, r.URL, err)
 	}
 	return nil

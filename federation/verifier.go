@@ -15,8 +15,8 @@ import (
 )
 
 // SignatureError says why a request's signature was refused. Reason is a
-// short, stable word used in metrics and logs; the error text is what the
-// peer is told.
+// short, stable word used in metrics and logs; the peer is told only its
+// class (RefusalText), since the error text may name addresses.
 type SignatureError struct {
 	Reason string
 	Err    error
@@ -47,6 +47,10 @@ type KeyResolver interface {
 // must be signed, Date freshness, Digest against the body, and hs2019.
 type Verifier struct {
 	Keys KeyResolver
+	// Host is the instance's own host[:port]. When set, a request whose
+	// signed host is another is refused (reason "host"): a signature
+	// captured at another server cannot be replayed here.
+	Host string
 	// Window is how far Date may be from now, either way (default 1 h).
 	Window time.Duration
 	// NowFunc returns the current time (default time.Now).
@@ -54,7 +58,8 @@ type Verifier struct {
 }
 
 // Verify checks r's signature, with body the request body already read
-// (nil for GET), and returns the key that signed. Every failure is a
+// (nil for GET), and returns the key that signed. The signed host is
+// r.Host (Go moves the Host header there), which must be v.Host when set. Every failure is a
 // *SignatureError; a request carrying only an RFC 9421 Signature-Input is
 // refused with reason "rfc9421" so that such peers retry with cavage.
 func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte) (PublicKey, error) {
@@ -85,6 +90,9 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte) (Pu
 	}
 	if !p.Covers(required...) {
 		return PublicKey{}, sigErr("headers", "signature must cover %s", strings.Join(required, " "))
+	}
+	if v.Host != "" && !strings.EqualFold(r.Host, v.Host) {
+		return PublicKey{}, sigErr("host", "signed for host %q, this is %q", r.Host, v.Host)
 	}
 	if err := v.checkDate(r.Header.Get("Date")); err != nil {
 		return PublicKey{}, err

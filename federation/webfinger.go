@@ -1,9 +1,10 @@
 package federation
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
+
+	"github.com/go-json-experiment/json"
 )
 
 // JRD is a WebFinger response (RFC 7033).
@@ -21,9 +22,14 @@ type Link struct {
 	Template string `json:"template,omitempty"`
 }
 
-// ParseJRD decodes a WebFinger response; it must be a JSON object with a
-// subject.
+// ParseJRD decodes a WebFinger response; it must be one JSON object, without
+// duplicate keys, with a subject. Names match exactly: encoding/json would
+// take "SUBJECT" or "Links" for the known names and let them override, so
+// the decoder is go-json-experiment's, which is case-sensitive.
 func ParseJRD(data []byte) (JRD, error) {
+	if err := CheckJSON(data); err != nil {
+		return JRD{}, fmt.Errorf("parse webfinger response: %w", err)
+	}
 	var j JRD
 	if err := json.Unmarshal(data, &j); err != nil {
 		return JRD{}, fmt.Errorf("parse webfinger response: %w", err)

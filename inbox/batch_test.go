@@ -88,8 +88,8 @@ func TestInboxReplayFastPath(t *testing.T) {
 		t.Errorf("replay: status %d (%s), want 202", got.status, got.body)
 	}
 	fresh := b.note(b.mallory.iri, "")
-	if got := b.send(b.signed("/inbox", fresh, b.bob), fresh); got.status != http.StatusUnauthorized {
-		t.Errorf("never stored, signed by bob: status %d (%s), want 401", got.status, got.body)
+	if got := b.send(b.signed("/inbox", fresh, b.bob), fresh); got.status != http.StatusForbidden {
+		t.Errorf("never stored, signed by bob: status %d (%s), want 403", got.status, got.body)
 	}
 	if n := b.rows(); n != 1 {
 		t.Errorf("%d rows, want 1", n)

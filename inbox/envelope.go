@@ -7,6 +7,8 @@ import (
 
 	vocab "github.com/go-ap/activitypub"
 	"github.com/valyala/fastjson"
+
+	"github.com/colearn/colearn/federation"
 )
 
 // Envelope is the part of an incoming activity the inbox checks before it
@@ -22,8 +24,10 @@ var ErrMalformed = errors.New("malformed activity")
 
 // ParseEnvelope reads an activity's id, type and actor. The actor may be an
 // IRI or an object with an id; the type may be a string or a list whose
-// first entry counts. Anything that is not a JSON object (in valid UTF-8)
-// with those three is ErrMalformed.
+// first entry counts. Anything that is not one JSON object (in valid UTF-8,
+// with no object anywhere in it naming a member twice) with those three is
+// ErrMalformed: with duplicate keys, the envelope, the processor and go-ap
+// could each read a different id, actor or object.
 //
 // It runs on every inbox request, before the signature check, so it parses
 // the body once with fastjson (go-ap's own parser) rather than decoding it
@@ -31,6 +35,9 @@ var ErrMalformed = errors.New("malformed activity")
 func ParseEnvelope(body []byte) (Envelope, error) {
 	if !utf8.Valid(body) {
 		return Envelope{}, fmt.Errorf("%w: body is not valid UTF-8", ErrMalformed)
+	}
+	if err := federation.CheckJSON(body); err != nil {
+		return Envelope{}, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
 	v, err := fastjson.ParseBytes(body)
 	if err != nil {

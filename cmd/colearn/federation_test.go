@@ -336,8 +336,8 @@ func TestFederationTwoInstances(t *testing.T) {
 		signer := &federation.Signer{KeyID: federation.MainKey(bobIRI), Key: bobKeys.RSA}
 		err := a.client.Post(ctx, b.urls.SharedInbox(), activity, signer)
 		var se *federation.StatusError
-		if !errors.As(err, &se) || se.StatusCode != http.StatusUnauthorized {
-			t.Errorf("delivery signed with bob's key for alice's activity: %v, want 401", err)
+		if !errors.As(err, &se) || se.StatusCode != http.StatusForbidden {
+			t.Errorf("delivery signed with bob's key for alice's activity: %v, want 403", err)
 		}
 	})
 }

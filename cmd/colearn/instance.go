@@ -67,7 +67,7 @@ func newInstance(ctx context.Context, cfg config, pool *pgxpool.Pool, log *slog.
 		UserAgent:    fmt.Sprintf("colearn/%s (+%s)", version, in.urls.Base()),
 	})
 	in.resolver = federation.NewResolver(pool, in.client, in.urls, in.keys)
-	in.verifier = &federation.Verifier{Keys: in.resolver, Window: cfg.SignatureWindow}
+	in.verifier = &federation.Verifier{Keys: in.resolver, Host: in.urls.Host, Window: cfg.SignatureWindow}
 	ob, err := outbox.New(outbox.Config{
 		Pool: pool, Keys: in.keys, Client: in.client, Logger: log,
 		GoneFunc: func(ctx context.Context, inbox string) error {

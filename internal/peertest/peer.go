@@ -46,6 +46,9 @@ type Peer struct {
 	routes map[string]Response
 	hits   map[string]int
 	posts  []Received
+	// gtsRules makes the peer verify every signed request it receives the
+	// way GoToSocial does (see VerifyGoToSocial).
+	gtsRules bool
 }
 
 // Response is what the peer answers at one path.
@@ -61,7 +64,8 @@ type Response struct {
 	// Delay holds the answer back this long, or until the request ends.
 	Delay time.Duration
 	// RequireSignature answers 401 to requests that carry no Signature
-	// header, as GoToSocial does for actor documents.
+	// header, as GoToSocial does for actor documents. With
+	// CheckGoToSocialSignatures on, the signature must also verify.
 	RequireSignature bool
 }
 
@@ -71,6 +75,9 @@ type Received struct {
 	Path   string
 	Header http.Header
 	Body   []byte
+	// SignatureError is why the request's signature failed GoToSocial's
+	// checks, "" when it passed; set only with CheckGoToSocialSignatures.
+	SignatureError string
 }
 
 // Start runs a peer on a loopback port until the test ends.
@@ -89,10 +96,26 @@ func (p *Peer) serve(w http.ResponseWriter, r *http.Request) {
 	p.mu.Lock()
 	p.hits[r.URL.Path]++
 	resp, ok := p.routes[r.URL.Path]
-	if r.Method == http.MethodPost {
-		p.posts = append(p.posts, Received{Path: r.URL.Path, Header: r.Header.Clone(), Body: body})
-	}
+	gts := p.gtsRules
 	p.mu.Unlock()
+	sigErr := ""
+	if gts && (r.Method == http.MethodPost || resp.RequireSignature) {
+		if r.Method == http.MethodGet {
+			body = nil
+		}
+		if _, err := VerifyGoToSocial(r, body); err != nil {
+			sigErr = err.Error()
+		}
+	}
+	if r.Method == http.MethodPost {
+		p.mu.Lock()
+		p.posts = append(p.posts, Received{Path: r.URL.Path, Header: r.Header.Clone(), Body: body, SignatureError: sigErr})
+		p.mu.Unlock()
+	}
+	if sigErr != "" && resp.RequireSignature {
+		http.Error(w, "signature: "+sigErr, http.StatusUnauthorized)
+		return
+	}
 	if !ok {
 		if r.Method == http.MethodPost {
 			w.WriteHeader(http.StatusAccepted)
@@ -218,9 +241,14 @@ func (p *Peer) NewActor(name string) *Actor {
 	return a
 }
 
-// Publish serves a.Doc at a.IRI's path.
+// Publish serves a.Doc at a.IRI's path (for an actor made by
+// NewGoToSocialActor, only to signed GETs, with its stub at the key URL).
 func (p *Peer) Publish(a *Actor) {
 	p.t.Helper()
+	if a.KeyID == a.IRI+"/main-key" {
+		p.publishGoToSocial(a)
+		return
+	}
 	p.Serve(p.Path(a.IRI), a.Doc)
 }
 

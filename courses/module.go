@@ -39,10 +39,14 @@ func scanModule(row pgx.Row) (Module, error) {
 }
 
 // CanAuthor is the authorship rule: the owner and the moderators of a
-// course may add, edit, reorder and retire its modules. (Grants to authors
-// on other servers will extend it; the actor is an IRI for that reason.)
+// course may add, edit, reorder and retire its modules, and so may anyone
+// on another server holding a live grant (author or moderator, grant.go).
 func (s *Store) CanAuthor(ctx context.Context, q Querier, courseID int64, actorIRI string) (bool, error) {
-	return canModerate(ctx, q, courseID, actorIRI)
+	ok, err := canModerate(ctx, q, courseID, actorIRI)
+	if err != nil || ok {
+		return ok, err
+	}
+	return hasGrant(ctx, q, courseID, actorIRI)
 }
 
 func (s *Store) requireAuthor(ctx context.Context, q Querier, courseID int64, author Author, what string) error {

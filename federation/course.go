@@ -21,7 +21,8 @@ import (
 // RenderCourse renders a local course's Group actor document: the complete
 // document a GET of the course returns, which is also what an Update of the
 // Group must carry (Mastodon rebuilds the account from it). Its
-// attributedTo lists the owner and moderators (at most courses.MaxStaff);
+// attributedTo lists the owner and moderators (at most courses.MaxStaff),
+// then the co-authors on other servers holding grants;
 // it never loads the roster, so it costs three small queries (key, staff,
 // nothing per member) however many members the course has. q may be a
 // transaction, so that an Update sent with an edit shows the edit. It fails
@@ -35,6 +36,11 @@ func RenderCourse(ctx context.Context, u URLs, store *courses.Store, q courses.Q
 	if err != nil {
 		return nil, err
 	}
+	granted, err := store.GrantedAuthors(ctx, q, c.ID) // co-authors on other servers
+	if err != nil {
+		return nil, err
+	}
+	authors = append(authors, granted...)
 	return u.CourseDocument(CourseActor{
 		Course: c, SummaryHTML: store.Content().Markdown(c.Summary), Keys: kp, AttributedTo: authors,
 	})

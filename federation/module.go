@@ -232,11 +232,11 @@ func (h *Handler) syllabus(w http.ResponseWriter, r *http.Request) {
 		}
 		col.OrderedItems = append(col.OrderedItems, vocab.IRI(h.URLs.Module(c.Slug, m.ID)))
 	}
-	col.TotalItems = uint(len(mods))
+	col.TotalItems = uint(len(mods)) // go-ap writes it; never add it twice (peers refuse duplicate keys)
 	col.AttributedTo = vocab.IRI(h.URLs.Course(c.Slug))
 	body, err := vocab.MarshalJSON(col)
 	if err == nil {
-		body, err = withContext(body, ModuleContext, map[string]any{"totalItems": len(mods), "context": h.URLs.Course(c.Slug)})
+		body, err = withContext(body, ModuleContext, map[string]any{"context": h.URLs.Course(c.Slug)})
 	}
 	if err != nil {
 		h.serverError(w, r, err)

@@ -292,6 +292,9 @@ func (in *Incoming) parse() error {
 // calls, and asks for remote documents with p.objectOf, p.remoteObject and
 // p.actorOf (fetch.go), which end it with a needFetch the first time.
 func (p *Processor) apply(ctx context.Context, tx pgx.Tx, in *Incoming) error {
+	if done, err := p.coauthor(ctx, tx, in); done || err != nil { // invite.go, coauthor.go
+		return err
+	}
 	switch in.Type {
 	case "Follow":
 		return p.follow(ctx, tx, in)

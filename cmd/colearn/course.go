@@ -22,6 +22,9 @@ func courseCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if len(args) > 0 && (args[0] == "export" || args[0] == "import") {
 		return courseArchiveCommand(ctx, args, stdout, stderr)
 	}
+	if len(args) > 0 && (args[0] == "invite" || args[0] == "grants" || args[0] == "revoke") {
+		return grantsCommand(ctx, args, stdout, stderr) // coauthor.go
+	}
 	if len(args) == 0 || args[0] != "create" {
 		fmt.Fprintln(stderr, "Usage: colearn "+courseSynopsis)
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {

@@ -41,7 +41,7 @@ func domainCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fs.BoolVar(&c.Dev, "dev", envBool("COLEARN_DEV"), "development mode, as for serve (COLEARN_DEV=1)")
 	fs.StringVar(&c.Listen, "listen", envOr("COLEARN_LISTEN", "127.0.0.1:8080"), "listen address, for the default host in development (COLEARN_LISTEN)")
 	reason := fs.String("reason", "", "why (kept in the block and the moderation log)")
-	host, err := parseInterspersed(fs, args[1:])
+	host, err := parseOneInterspersed(fs, args[1:])
 	if err != nil {
 		return err
 	}
@@ -98,25 +98,21 @@ func domainCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	return nil
 }
 
-// parseInterspersed parses flags before and after one positional
+// parseOneInterspersed parses flags before and after one positional
 // argument, which it returns ("" when there is none). More than one
 // positional argument is an error.
-func parseInterspersed(fs *flag.FlagSet, args []string) (string, error) {
-	if err := fs.Parse(args); err != nil {
+func parseOneInterspersed(fs *flag.FlagSet, args []string) (string, error) {
+	pos, err := parseInterspersed(fs, args)
+	switch {
+	case err != nil:
 		return "", err
-	}
-	if fs.NArg() == 0 {
+	case len(pos) == 0:
 		return "", nil
-	}
-	pos := fs.Arg(0)
-	if err := fs.Parse(fs.Args()[1:]); err != nil {
-		return "", err
-	}
-	if fs.NArg() > 0 {
+	case len(pos) > 1:
 		fs.Usage()
-		return "", fmt.Errorf("unexpected arguments %q", fs.Args())
+		return "", fmt.Errorf("unexpected arguments %q", pos[1:])
 	}
-	return pos, nil
+	return pos[0], nil
 }
 
 // memberships says "1 membership" or "N memberships".

@@ -104,6 +104,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return achievementCommand(ctx, args[1:], stdout, stderr)
 	case "badge":
 		return badgeCommand(ctx, args[1:], stdin, stdout, stderr)
+	case "invitation":
+		return invitationCommand(ctx, args[1:], stdout, stderr)
 	case "healthcheck":
 		return healthcheckCommand(ctx, args[1:], stderr)
 	case "version", "--version":

@@ -18,10 +18,10 @@ import (
 )
 
 const moduleUsage = `Usage:
-  colearn module list --course SLUG
+  colearn module list --course SLUG|@slug@host
   colearn module show --course SLUG --module ID [--revision N]
-  colearn module add  --as USERNAME --course SLUG --title TITLE --file BODY.md [--summary TEXT] [--minutes N]
-  colearn module edit --as USERNAME --course SLUG --module ID --file BODY.md [--base REVISION] [--title TITLE] [--summary TEXT] [--minutes N]
+  colearn module add  --as USERNAME --course SLUG|@slug@host --title TITLE --file BODY.md [--summary TEXT] [--minutes N]
+  colearn module edit --as USERNAME --course SLUG|@slug@host --module ID --file BODY.md [--base REVISION] [--title TITLE] [--summary TEXT] [--minutes N]
 
 Changes are sent to the course's followers by the running instance's
 workers, as the web page's are. --host (COLEARN_HOST, or --dev) must be the
@@ -38,7 +38,10 @@ type cliEnv struct {
 	store   *courses.Store
 	urls    federation.URLs
 	actions *outbox.Actions
-	close   func()
+	// resolver fetches remote courses and their modules, signed by the
+	// instance actor.
+	resolver *federation.Resolver
+	close    func()
 }
 
 // instanceFlags registers the flags of commands that act on an instance's
@@ -67,15 +70,15 @@ func openCLIEnv(ctx context.Context, c config, stderr io.Writer) (*cliEnv, error
 		return nil, err
 	}
 	store := courses.NewStore(pool)
-	return &cliEnv{cfg: c, pool: pool, store: store, urls: urls, close: closeDB, actions: &outbox.Actions{
-		Pool: pool, Courses: store, Keys: keys, Sender: &outbox.Sender{Outbox: ob, URLs: urls},
+	resolver := federation.NewResolver(pool, client, urls, keys)
+	return &cliEnv{cfg: c, pool: pool, store: store, urls: urls, close: closeDB, resolver: resolver, actions: &outbox.Actions{
+		Pool: pool, Courses: store, Keys: keys, Sender: &outbox.Sender{Outbox: ob, URLs: urls}, Resolver: resolver,
 	}}, nil
 }
 
-// moduleTarget is a course whose syllabus an author works on. Only local
-// courses are targets today; a remote course's handle (@slug@host) will be
-// one once co-authoring across servers arrives, with the same operations
-// going through the author's own instance.
+// moduleTarget is a course whose syllabus an author works on: a local
+// course, or a remote one by its handle (@slug@host, remoteTarget), whose
+// changes go through the author's own instance as the web page's do.
 type moduleTarget interface {
 	list(ctx context.Context) ([]courses.Module, error)
 	module(ctx context.Context, id int64) (courses.Module, error)
@@ -84,13 +87,12 @@ type moduleTarget interface {
 	url(m courses.Module) string
 }
 
-// errRemoteCourse is the answer for a remote course's handle until
-// co-authoring exists.
-var errRemoteCourse = errors.New("editing a course on another server needs co-authoring, which this instance does not support yet; give the slug of a course on this instance")
-
 func (e *cliEnv) target(ctx context.Context, course string) (moduleTarget, error) {
-	if strings.Contains(course, "@") || strings.Contains(course, "://") {
-		return nil, fmt.Errorf("--course %s: %w", course, errRemoteCourse)
+	if strings.Contains(course, "@") {
+		return e.remoteTarget(ctx, course) // coauthor.go
+	}
+	if strings.Contains(course, "://") {
+		return nil, fmt.Errorf("--course %s: give a remote course by its handle, @slug@host", course)
 	}
 	c, err := e.store.CourseBySlug(ctx, course)
 	if err != nil {
@@ -191,6 +193,10 @@ func moduleCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 		if err != nil {
 			return fmt.Errorf("add module: %w", err)
 		}
+		if m.ID == 0 {
+			fmt.Fprintf(stdout, "sent the new module to %s; `colearn invitation edits --as %s` shows the course's answer\n", t.url(m), *as)
+			return nil
+		}
 		fmt.Fprintf(stdout, "added module %d (number %d, revision %d): %s\n", m.ID, m.Number, m.Revision, t.url(m))
 		return nil
 	}
@@ -217,6 +223,10 @@ func moduleCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	if err != nil {
 		return fmt.Errorf("edit module %d: %w", *id, err)
+	}
+	if m.Revision == 0 {
+		fmt.Fprintf(stdout, "sent the edit of %s; `colearn invitation edits --as %s` shows the course's answer\n", t.url(m), *as)
+		return nil
 	}
 	fmt.Fprintf(stdout, "module %d is at revision %d: %s\n", m.ID, m.Revision, t.url(m))
 	return nil

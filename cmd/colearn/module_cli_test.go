@@ -102,8 +102,8 @@ func TestModuleAndArchiveCommands(t *testing.T) {
 	if out, err = cli("module", "list", "--course", "intro-go"); err != nil || !regexpMatch(`(?m)^`+id+`\s+1\s+2\s+25\s+Types$`, out) {
 		t.Fatalf("module list:\n%s%v", out, err)
 	}
-	if _, err = cli("module", "list", "--course", "@intro-go@other.example"); err == nil || !strings.Contains(err.Error(), "co-authoring") {
-		t.Fatalf("a remote course's handle: %v", err)
+	if _, err = cli("module", "list", "--course", "https://other.example/courses/intro-go"); err == nil || !strings.Contains(err.Error(), "by its handle") {
+		t.Fatalf("a remote course's URL: %v", err)
 	}
 
 	// Export, import as a copy, export again: the same content.

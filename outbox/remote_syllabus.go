@@ -1,0 +1,99 @@
+package outbox
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/colearn/colearn/courses"
+	"github.com/colearn/colearn/federation"
+)
+
+// objectFetcher fetches a remote document from its origin, signed by the
+// instance actor (*federation.Resolver is one).
+type objectFetcher interface {
+	Object(ctx context.Context, iri string) ([]byte, error)
+}
+
+// RemoteModule is a module of a remote course as its origin serves it.
+type RemoteModule struct {
+	IRI      string
+	ID       int64
+	Position int
+	Revision int
+	Title    string
+	Summary  string
+	Body     string // the Markdown source
+}
+
+// RemoteSyllabus reads a remote course (handle or IRI) and its live
+// modules from the course's origin. Modules served from another origin, or
+// not Articles of the course, are refused: the course's origin alone
+// speaks for its syllabus.
+func (a *Actions) RemoteSyllabus(ctx context.Context, course string) (federation.RemoteActor, []RemoteModule, error) {
+	ra, err := a.resolve(ctx, course)
+	if err != nil {
+		return ra, nil, fmt.Errorf("course %s: %w", course, err)
+	}
+	if ra.Type != "Group" {
+		return ra, nil, &courses.ValidationError{Field: "course", Message: ra.Handle() + " is not a course"}
+	}
+	f, ok := a.Resolver.(objectFetcher)
+	if !ok {
+		return ra, nil, errors.New("this instance cannot fetch remote documents")
+	}
+	body, err := f.Object(ctx, ra.IRI+"/modules")
+	if err != nil {
+		return ra, nil, fmt.Errorf("the syllabus of %s: %w", ra.IRI, err)
+	}
+	var col struct {
+		OrderedItems []string `json:"orderedItems"`
+	}
+	if err := json.Unmarshal(body, &col); err != nil {
+		return ra, nil, fmt.Errorf("the syllabus of %s: %w", ra.IRI, err)
+	}
+	var out []RemoteModule
+	for _, iri := range col.OrderedItems {
+		m, err := a.RemoteModule(ctx, ra.IRI, iri)
+		if err != nil {
+			return ra, nil, err
+		}
+		out = append(out, m)
+	}
+	return ra, out, nil
+}
+
+// RemoteModule fetches module iri of remote course courseIRI from the
+// course's origin.
+func (a *Actions) RemoteModule(ctx context.Context, courseIRI, iri string) (RemoteModule, error) {
+	if !federation.SameOrigin(iri, courseIRI) {
+		return RemoteModule{}, fmt.Errorf("module %s is not on the course's server", iri)
+	}
+	f, ok := a.Resolver.(objectFetcher)
+	if !ok {
+		return RemoteModule{}, errors.New("this instance cannot fetch remote documents")
+	}
+	body, err := f.Object(ctx, iri)
+	if err != nil {
+		return RemoteModule{}, fmt.Errorf("module %s: %w", iri, err)
+	}
+	var doc struct {
+		ID       string `json:"id"`
+		Type     string `json:"type"`
+		Name     string `json:"name"`
+		Context  string `json:"context"`
+		Position int    `json:"position"`
+		Revision int    `json:"revision"`
+		Source   struct {
+			Content string `json:"content"`
+		} `json:"source"`
+	}
+	if err := json.Unmarshal(body, &doc); err != nil || doc.Type != "Article" || doc.Context != courseIRI || doc.ID != iri {
+		return RemoteModule{}, fmt.Errorf("module %s is not an Article of %s", iri, courseIRI)
+	}
+	id, _ := strconv.ParseInt(iri[strings.LastIndex(iri, "/")+1:], 10, 64)
+	return RemoteModule{IRI: iri, ID: id, Position: doc.Position, Revision: doc.Revision, Title: doc.Name, Body: doc.Source.Content}, nil
+}

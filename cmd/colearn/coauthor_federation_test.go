@@ -249,4 +249,3 @@ func TestCoauthorsAcrossInstances(t *testing.T) {
 		t.Errorf("the course's attributedTo still lists bob after the revocation")
 	}
 }
-

@@ -44,7 +44,10 @@ func (p *Processor) badgeOffer(ctx context.Context, tx pgx.Tx, in *Incoming) err
 	if p.Badges == nil {
 		return fmt.Errorf("%w: this instance keeps no credentials", errIgnored)
 	}
-	report := p.Badges.Verify(ctx, raw)
+	report, err := p.verifiedCredential(in, head.ID, raw)
+	if err != nil {
+		return err
+	}
 	if f := report.Failed(); f != nil {
 		if f.Unavailable {
 			// The issuer's server may be down: try again later.
@@ -83,7 +86,10 @@ func (p *Processor) badgeRemove(ctx context.Context, tx pgx.Tx, in *Incoming) er
 	if err != nil || p.Badges == nil {
 		return err
 	}
-	report := p.Badges.Verify(ctx, kept)
+	report, err := p.verifiedCredential(in, credID, kept)
+	if err != nil {
+		return err
+	}
 	if !report.Revoked {
 		return fmt.Errorf("%w: %s is not revoked in its status list (%s)", errIgnored, credID, report.Check(credential.CheckStatus).Detail)
 	}

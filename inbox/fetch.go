@@ -12,18 +12,22 @@ import (
 	vocab "github.com/go-ap/activitypub"
 
 	"github.com/colearn/colearn/federation"
+	"github.com/colearn/colearn/federation/credential"
 )
 
 // needFetch ends an activity handler that needs a remote document it does
 // not have yet. The processor rolls the handler's savepoint back, fetches
 // the document with no transaction open, and applies the activity again
 // (the handler then runs its authorization checks again, before it gets
-// that far). Handlers only ever return it from objectOf, remoteObject and
-// actorOf.
+// that far). Handlers only ever return it from objectOf, remoteObject,
+// actorOf and verifiedCredential.
 type needFetch struct {
 	iri   string
 	actor bool // an actor document (through the actor cache)
 	fresh bool // an actor, fetched again even when cached
+	// credential, when set, is a credential to verify: its issuer's key
+	// and status list are fetched (iri is the credential's id).
+	credential []byte
 }
 
 func (n *needFetch) Error() string { return "needs " + n.iri + " fetched" }
@@ -31,13 +35,16 @@ func (n *needFetch) Error() string { return "needs " + n.iri + " fetched" }
 // fetchResult is a fetched document (an object's body, or an actor) or why
 // it could not be had.
 type fetchResult struct {
-	body  []byte
-	actor federation.RemoteActor
-	err   error
+	body   []byte
+	actor  federation.RemoteActor
+	report credential.Report
+	err    error
 }
 
 func fetchKey(n *needFetch) string {
 	switch {
+	case n.credential != nil:
+		return "verify " + n.iri
 	case n.fresh:
 		return "actor!" + n.iri
 	case n.actor:
@@ -66,9 +73,12 @@ func (p *Processor) fetch(ctx context.Context, in *Incoming, n *needFetch) {
 	ctx, cancel := context.WithTimeout(ctx, p.FetchTimeout)
 	defer cancel()
 	var r fetchResult
-	if n.actor {
+	switch {
+	case n.credential != nil:
+		r.report = p.Badges.Verify(ctx, n.credential)
+	case n.actor:
 		r.actor, r.err = p.Fetcher.Actor(ctx, n.iri, n.fresh)
-	} else {
+	default:
 		r.body, r.err = p.Fetcher.Object(ctx, n.iri)
 	}
 	in.fetched[fetchKey(n)] = r
@@ -122,6 +132,18 @@ func (p *Processor) actorOf(in *Incoming, iri string, fresh bool) (federation.Re
 		return federation.RemoteActor{}, n
 	}
 	return r.actor, r.err
+}
+
+// verifiedCredential returns the verification report of the credential id
+// (its bytes raw), or a needFetch, so that the issuer's key and status
+// list are fetched with no transaction open.
+func (p *Processor) verifiedCredential(in *Incoming, id string, raw []byte) (credential.Report, error) {
+	n := &needFetch{iri: id, credential: raw}
+	r, ok := in.fetched[fetchKey(n)]
+	if !ok {
+		return credential.Report{}, n
+	}
+	return r.report, r.err
 }
 
 // hostOf is the host[:port] of iri, lower-cased.

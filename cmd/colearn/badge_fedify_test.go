@@ -26,20 +26,7 @@ type badgeFedifyReceived struct {
 
 func (p *fedifyPeer) waitNote(t *testing.T, what string, match func(badgeFedifyReceived) bool) badgeFedifyReceived {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		var got []badgeFedifyReceived
-		p.mustCall(t, http.MethodGet, "/control/received", nil, &got)
-		for _, a := range got {
-			if match(a) {
-				return a
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the Fedify peer never received %s; state: %+v", what, p.state(t))
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	return waitFedify(t, p, what, 30*time.Second, match)
 }
 
 func TestFedifyLearnerReceivesBadgeNote(t *testing.T) {

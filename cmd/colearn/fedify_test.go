@@ -282,9 +282,16 @@ func (p *fedifyPeer) received(t *testing.T, id string) (fedifyActivity, bool) {
 // waitReceived waits for an activity the peer verified and match accepts.
 func (p *fedifyPeer) waitReceived(t *testing.T, what string, match func(fedifyActivity) bool) fedifyActivity {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	return waitFedify(t, p, what, 20*time.Second, match)
+}
+
+// waitFedify waits up to wait for an activity the peer verified, read as
+// T, that match accepts.
+func waitFedify[T any](t *testing.T, p *fedifyPeer, what string, wait time.Duration, match func(T) bool) T {
+	t.Helper()
+	deadline := time.Now().Add(wait)
 	for {
-		var got []fedifyActivity
+		var got []T
 		p.mustCall(t, http.MethodGet, "/control/received", nil, &got)
 		for _, a := range got {
 			if match(a) {

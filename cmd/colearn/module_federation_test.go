@@ -31,20 +31,7 @@ type fedifyReceived struct {
 
 func (p *fedifyPeer) waitFor(t *testing.T, what string, match func(fedifyReceived) bool) fedifyReceived {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		var got []fedifyReceived
-		p.mustCall(t, http.MethodGet, "/control/received", nil, &got)
-		for _, a := range got {
-			if match(a) {
-				return a
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the Fedify peer never received %s; state: %+v", what, p.state(t))
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	return waitFedify(t, p, what, 30*time.Second, match)
 }
 
 // fedifyObject returns the object of an activity as Fedify compacted it.

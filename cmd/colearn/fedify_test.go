@@ -16,6 +16,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/jackc/pgx/v5"
 	"io"
 	"net/http"
 	"os"
@@ -733,7 +734,13 @@ func fedifyWaitPost(t *testing.T, c *testInstance, iri string) courses.Post {
 			return p
 		}
 		if !errors.Is(err, courses.ErrNotFound) || time.Now().After(deadline) {
-			t.Fatalf("colearn did not keep the post %s: %v", iri, err)
+			// Say what the inbox made of what arrived.
+			var verdicts []string
+			rows, qerr := c.pool.Query(t.Context(), `SELECT type || ' ' || activity_id || ': ' || coalesce(error, '') FROM inbox_activities ORDER BY seq`)
+			if qerr == nil {
+				verdicts, qerr = pgx.CollectRows(rows, pgx.RowTo[string])
+			}
+			t.Fatalf("colearn did not keep the post %s: %v\ninbox: %q %v", iri, err, verdicts, qerr)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

@@ -38,6 +38,7 @@ import {
   Person,
   Undo,
   Update,
+  PUBLIC_COLLECTION,
 } from "@fedify/fedify";
 import { Temporal } from "@js-temporal/polyfill";
 import { configure, getConsoleSink } from "@logtape/logtape";
@@ -331,7 +332,9 @@ const controls = {
       content: body.content ?? "",
       replyTarget: body.inReplyTo ? new URL(body.inReplyTo) : null,
       to: target.id,
-      cc: ctx.getFollowersUri(ME),
+      // Public, as a course post must be to be published (colearn keeps
+      // direct and followers-only posts out of the discussion).
+      ccs: [PUBLIC_COLLECTION, ctx.getFollowersUri(ME)],
       audience: target.id,
       published: Temporal.Now.instant(),
     });
@@ -340,7 +343,9 @@ const controls = {
       actor: ctx.getActorUri(ME),
       object: note,
       to: target.id,
-      cc: ctx.getFollowersUri(ME),
+      // Public, as a course post must be to be published (colearn keeps
+      // direct and followers-only posts out of the discussion).
+      ccs: [PUBLIC_COLLECTION, ctx.getFollowersUri(ME)],
       audience: target.id,
     });
     const rec = await send(ctx, target, create);

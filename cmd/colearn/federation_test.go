@@ -69,14 +69,18 @@ func startInstance(t *testing.T, opts testInstanceOptions) *testInstance {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A fresh instance is invitation-only; the tests' people sign up freely.
+	// Set before the instance starts, so that no change notice is sent
+	// before its document cache listens (a test waiting for the cache to
+	// settle would wait for that notice in vain).
+	if _, err := pool.Exec(t.Context(), `INSERT INTO instance_settings (key, value) VALUES ('registrations', $1)
+		ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`, string(courses.RegistrationsOpen)); err != nil {
+		t.Fatal(err)
+	}
 	in, err := newInstance(t.Context(), cfg, pool, log)
 	if err != nil {
 		ln.Close()
 		t.Fatalf("newInstance: %v", err)
-	}
-	// A fresh instance is invitation-only; the tests' people sign up freely.
-	if err := in.courses.SetRegistrations(t.Context(), courses.RegistrationsOpen); err != nil {
-		t.Fatal(err)
 	}
 	ti := &testInstance{instance: in, addr: addr}
 	ti.serve(t, ln)

@@ -73,44 +73,29 @@ func mentionName(award courses.Award) string {
 // deliverAward sends the award to the learner's inbox: the credential in an
 // Offer to colearn instances, a direct Note (Create) elsewhere.
 func (a *Actions) deliverAward(ctx context.Context, tx pgx.Tx, c courses.Course, ach courses.Achievement, award courses.Award) error {
-	courseIRI := a.urls().Course(c.Slug)
-	var act map[string]any
-	if award.ColearnPeer {
-		act = map[string]any{
-			"@context": badgeContext, "id": a.urls().Activity(federation.NewID()), "type": "Offer",
-			"actor": courseIRI, "object": json.RawMessage(award.Credential), "target": award.RecipientIRI,
-			"to": []any{award.RecipientIRI},
-		}
-	} else {
-		note := a.BadgeNote(c, ach, award, false)
-		delete(note, "@context")
-		act = map[string]any{
-			"@context": badgeContext, "id": a.urls().Activity(federation.NewID()), "type": "Create",
-			"actor": courseIRI, "object": note, "to": []any{award.RecipientIRI},
-		}
-	}
-	return a.publishRaw(ctx, tx, c, act, award.RecipientInbox)
+	return a.deliverBadge(ctx, tx, c, ach, award, "Offer", json.RawMessage(award.Credential), false)
 }
 
 // deliverRevocation tells the learner's server that a credential was
 // revoked: Remove of the credential for colearn instances (which check the
 // status list themselves), a direct Note elsewhere.
 func (a *Actions) deliverRevocation(ctx context.Context, tx pgx.Tx, c courses.Course, ach courses.Achievement, award courses.Award) error {
-	courseIRI := a.urls().Course(c.Slug)
-	var act map[string]any
+	return a.deliverBadge(ctx, tx, c, ach, award, "Remove", a.CredentialIRI(award.PublicID), true)
+}
+
+// deliverBadge sends colearnType of object to a colearn learner's server,
+// or the badge Note (the revocation's when revoked) to any other.
+func (a *Actions) deliverBadge(ctx context.Context, tx pgx.Tx, c courses.Course, ach courses.Achievement, award courses.Award, colearnType string, object any, revoked bool) error {
+	act := map[string]any{
+		"@context": badgeContext, "id": a.urls().Activity(federation.NewID()),
+		"actor": a.urls().Course(c.Slug), "to": []any{award.RecipientIRI},
+	}
 	if award.ColearnPeer {
-		act = map[string]any{
-			"@context": badgeContext, "id": a.urls().Activity(federation.NewID()), "type": "Remove",
-			"actor": courseIRI, "object": a.CredentialIRI(award.PublicID), "target": award.RecipientIRI,
-			"to": []any{award.RecipientIRI},
-		}
+		act["type"], act["object"], act["target"] = colearnType, object, award.RecipientIRI
 	} else {
-		note := a.BadgeNote(c, ach, award, true)
+		note := a.BadgeNote(c, ach, award, revoked)
 		delete(note, "@context")
-		act = map[string]any{
-			"@context": badgeContext, "id": a.urls().Activity(federation.NewID()), "type": "Create",
-			"actor": courseIRI, "object": note, "to": []any{award.RecipientIRI},
-		}
+		act["type"], act["object"] = "Create", note
 	}
 	return a.publishRaw(ctx, tx, c, act, award.RecipientInbox)
 }

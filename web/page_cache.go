@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -70,40 +69,20 @@ func (h *Handler) pageFailed(w http.ResponseWriter, r *http.Request, notFound st
 // change; any other answer is passed through and not kept.
 func (h *Handler) recordedPage(w http.ResponseWriter, r *http.Request, key string, write func(w http.ResponseWriter) []courses.Scope) {
 	d, err := h.cfg.Cache.Get(r.Context(), "page:"+key, func(ctx context.Context) (federation.Doc, []courses.Scope, error) {
-		rec := &pageRecorder{header: http.Header{}, status: http.StatusOK}
+		rec := federation.NewRecorder()
 		scopes := write(rec)
-		if rec.status != http.StatusOK || scopes == nil {
-			return federation.Doc{}, nil, &unkeptPage{rec}
+		if rec.Status() != http.StatusOK || scopes == nil {
+			return federation.Doc{}, nil, &federation.Unkept{Rec: rec}
 		}
-		return federation.Doc{Body: rec.body.Bytes(), ContentType: "text/html; charset=utf-8"}, append(scopes, courses.SiteScope), nil
+		return federation.Doc{Body: rec.Body(), ContentType: "text/html; charset=utf-8"}, append(scopes, courses.SiteScope), nil
 	})
-	var u *unkeptPage
+	var u *federation.Unkept
 	switch {
 	case errors.As(err, &u):
-		for k, v := range u.rec.header {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(u.rec.status)
-		w.Write(u.rec.body.Bytes())
+		u.WriteTo(w)
 	case err != nil:
 		h.serverError(w, r, fmt.Errorf("%s: %w", r.URL.Path, err))
 	default:
 		federation.WriteDoc(w, r, d, federation.CachePublic, "Cookie", "Accept")
 	}
 }
-
-// pageRecorder keeps what a page handler writes.
-type pageRecorder struct {
-	header http.Header
-	status int
-	body   bytes.Buffer
-}
-
-func (p *pageRecorder) Header() http.Header         { return p.header }
-func (p *pageRecorder) Write(b []byte) (int, error) { return p.body.Write(b) }
-func (p *pageRecorder) WriteHeader(status int)      { p.status = status }
-
-// unkeptPage carries an answer that is not kept (an error page).
-type unkeptPage struct{ rec *pageRecorder }
-
-func (u *unkeptPage) Error() string { return http.StatusText(u.rec.status) }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"net/http"
@@ -21,22 +20,18 @@ func (in *instance) cachedOutbox(w http.ResponseWriter, r *http.Request, actorIR
 		return
 	}
 	d, err := in.docs.Get(r.Context(), "outbox:"+actorIRI+"?"+r.URL.RawQuery, func(ctx context.Context) (federation.Doc, []courses.Scope, error) {
-		rec := &recorder{header: http.Header{}, status: http.StatusOK}
+		rec := federation.NewRecorder()
 		in.outbox.Collection(rec, r.WithContext(ctx), actorIRI)
-		if rec.status != http.StatusOK {
-			return federation.Doc{}, nil, &uncached{rec}
+		if rec.Status() != http.StatusOK {
+			return federation.Doc{}, nil, &federation.Unkept{Rec: rec}
 		}
-		return federation.Doc{Body: rec.body.Bytes(), ContentType: rec.header.Get("Content-Type")},
+		return federation.Doc{Body: rec.Body(), ContentType: rec.Header().Get("Content-Type")},
 			[]courses.Scope{courses.OutboxScope(actorIRI)}, nil
 	})
-	var u *uncached
+	var u *federation.Unkept
 	switch {
 	case errors.As(err, &u):
-		for k, v := range u.rec.header {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(u.rec.status)
-		w.Write(u.rec.body.Bytes())
+		u.WriteTo(w)
 	case err != nil:
 		in.log.Error("outbox collection", "actor", actorIRI, "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
@@ -44,19 +39,3 @@ func (in *instance) cachedOutbox(w http.ResponseWriter, r *http.Request, actorIR
 		federation.WriteDoc(w, r, d, federation.CachePublic, "Accept")
 	}
 }
-
-// recorder keeps what a handler writes.
-type recorder struct {
-	header http.Header
-	status int
-	body   bytes.Buffer
-}
-
-func (r *recorder) Header() http.Header         { return r.header }
-func (r *recorder) Write(b []byte) (int, error) { return r.body.Write(b) }
-func (r *recorder) WriteHeader(status int)      { r.status = status }
-
-// uncached carries an answer that is not kept (an error page).
-type uncached struct{ rec *recorder }
-
-func (u *uncached) Error() string { return http.StatusText(u.rec.status) }

@@ -85,8 +85,8 @@ func lemmyPage(id, author, community, title, content string) map[string]any {
 		"@context": []any{"https://join-lemmy.org/context.json", "https://www.w3.org/ns/activitystreams"},
 		"id":       id, "type": "Page", "attributedTo": author, "name": title,
 		"content": content, "mediaType": "text/html",
-		"source":   map[string]any{"content": title, "mediaType": "text/markdown"},
-		"to":       []string{community, peertest.Public}, "cc": []string{}, "audience": community,
+		"source": map[string]any{"content": title, "mediaType": "text/markdown"},
+		"to":     []string{community, peertest.Public}, "cc": []string{}, "audience": community,
 		"published": "2026-12-01T20:00:00Z",
 	}
 }

@@ -61,8 +61,8 @@ func (h *Handler) Routes(r chi.Router) {
 		r.Get("/courses/{slug}/followers", h.courseFollowers)
 		r.Get("/courses/{slug}/following", h.courseFollowing)
 		r.Get("/posts/{id}", h.post)
-		r.Get("/tags/{name}", h.tag)     // tags.go
-		h.inboxCollectionRoutes(r)       // inbox_collection.go
+		r.Get("/tags/{name}", h.tag) // tags.go
+		h.inboxCollectionRoutes(r)   // inbox_collection.go
 	})
 	h.instanceCollectionRoutes(r) // inbox_collection.go
 }

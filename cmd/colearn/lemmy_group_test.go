@@ -228,6 +228,23 @@ func TestLemmyGroupEnrollsAndAnnounces(t *testing.T) {
 	if r := golang.Refused(); len(r) != 0 {
 		t.Errorf("the community refused: %v", r)
 	}
+
+	// A community's Reject of the Follow ends the request: no posting.
+	golang.RejectFollows(true)
+	carol := signUp(t, a, "carol")
+	carol.post("/remote/join", url.Values{"course": {golang.IRI}})
+	eventually(t, "the community's Reject of carol", 20*time.Second, func() (bool, error) {
+		e, err := a.courses.Enrollment(ctx, a.pool, a.user(t, "carol").ID, golang.IRI)
+		return err == nil && e.State == "rejected", nil
+	})
+	resp, err := carol.c.PostForm(carol.base+"/remote/posts", url.Values{"course": {golang.IRI}, "content": {"Let me in"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden || len(golang.Creates()) != 1 {
+		t.Errorf("a rejected user posted: %d, the community has %d posts", resp.StatusCode, len(golang.Creates()))
+	}
 }
 
 // lastOfType is the last activity of type typ POSTed to path on p.

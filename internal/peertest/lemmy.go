@@ -27,8 +27,8 @@ const Public = "https://www.w3.org/ns/activitystreams#Public"
 //     the keyId, by GoToSocial's rules, VerifyGoToSocial) and requires the
 //     key to be the activity's actor's, else 401;
 //   - a Follow of the community is answered 200 and then with Accept (the
-//     Follow embedded) to the follower's inbox; Undo of a Follow (embedded,
-//     by the same actor) ends it;
+//     Follow embedded) to the follower's inbox, or Reject (RejectFollows);
+//     Undo of a Follow (embedded, by the same actor) ends it;
 //   - a Join, or any type Lemmy does not parse, gets 400;
 //   - a Create of a Page or Note must name the community in audience, to or
 //     cc and be public (else 400); it is then announced to every follower's
@@ -46,7 +46,16 @@ type LemmyCommunity struct {
 	refused   []string
 	creates   []map[string]any
 	failures  []string
+	rejecting bool
 	sending   sync.WaitGroup
+}
+
+// RejectFollows makes the community answer Follows, from now on, with
+// Reject (as Lemmy does for a banned user) instead of Accept.
+func (c *LemmyCommunity) RejectFollows(on bool) {
+	c.mu.Lock()
+	c.rejecting = on
+	c.mu.Unlock()
 }
 
 // NewLemmyCommunity creates and publishes a community named name at
@@ -179,11 +188,15 @@ func (c *LemmyCommunity) follow(w http.ResponseWriter, act map[string]any, actor
 		return
 	}
 	c.mu.Lock()
-	c.followers[actor] = shared
+	answer := "Accept"
+	if c.rejecting {
+		answer = "Reject"
+	} else {
+		c.followers[actor] = shared
+	}
 	c.mu.Unlock()
 	w.WriteHeader(http.StatusOK)
-	accept := c.activity("accept", "Accept", act, []string{actor}, nil)
-	c.deliverLater(personal, accept)
+	c.deliverLater(personal, c.activity(strings.ToLower(answer), answer, act, []string{actor}, nil))
 }
 
 func (c *LemmyCommunity) undo(w http.ResponseWriter, act map[string]any, actor string) {

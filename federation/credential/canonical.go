@@ -42,6 +42,8 @@ type Canonicalizer struct {
 
 	mu       sync.Mutex
 	contexts map[string]*ld.Context
+
+	iris *iriChecks
 }
 
 // NewCanonicalizer returns a Canonicalizer over the embedded contexts.
@@ -56,7 +58,7 @@ func NewCanonicalizer() (*Canonicalizer, error) {
 	opts.SafeMode = true
 	opts.Algorithm = ld.AlgorithmURDNA2015
 	opts.Format = "application/n-quads"
-	return &Canonicalizer{loader: l, opts: opts, contexts: make(map[string]*ld.Context)}, nil
+	return &Canonicalizer{loader: l, opts: opts, contexts: make(map[string]*ld.Context), iris: newIRIChecks()}, nil
 }
 
 // Loader returns the document loader the canonicalizer uses.
@@ -92,41 +94,20 @@ func (c *Canonicalizer) activeContext(ctxValue any) (*ld.Context, error) {
 // do not define (ErrUndefinedTerm), invalid JSON-LD, and documents past
 // MaxBlankNodes or MaxQuads (ErrTooComplex).
 func (c *Canonicalizer) Canonicalize(doc map[string]any) (string, error) {
-	ctxValue, ok := doc["@context"]
-	if !ok {
-		return "", errors.New("document has no @context")
-	}
-	active, err := c.activeContext(ctxValue)
-	if err != nil {
-		return "", err
-	}
-	body := make(map[string]any, len(doc))
-	for k, v := range doc {
-		if k != "@context" {
-			body[k] = v
-		}
-	}
 	api := ld.NewJsonLdApi()
-	expanded, err := api.Expand(active, "", body, c.opts, false, nil)
+	input, err := c.expand(api, doc)
 	if err != nil {
-		return "", fmt.Errorf("expand: %w", undefinedTerm(err))
-	}
-	if err := checkTypes(expanded, 0); err != nil {
 		return "", err
 	}
-	var input []any
-	switch e := expanded.(type) {
-	case nil:
-	case []any:
-		input = e
-	case map[string]any:
-		if g, ok := e["@graph"]; ok && len(e) == 1 {
-			input, _ = g.([]any)
-		} else if len(e) > 0 {
-			input = []any{e}
+	dataset, err := c.toDataset(api, input)
+	if errors.Is(err, errJSONLiteral) {
+		// json-gold's own path, from a fresh expansion: building the node
+		// map rewrote types in the first one.
+		if input, err = c.expand(api, doc); err != nil {
+			return "", err
 		}
+		dataset, err = api.ToRDF(input, c.opts)
 	}
-	dataset, err := api.ToRDF(input, c.opts)
 	if err != nil {
 		return "", fmt.Errorf("to RDF: %w", err)
 	}
@@ -142,6 +123,46 @@ func (c *Canonicalizer) Canonicalize(doc map[string]any) (string, error) {
 		return "", errors.New("canonicalise: no N-Quads produced")
 	}
 	return s, nil
+}
+
+// expand returns doc expanded through the cached active context of its
+// @context, as the list of node objects toRDF takes, with its types
+// checked.
+func (c *Canonicalizer) expand(api *ld.JsonLdApi, doc map[string]any) ([]any, error) {
+	ctxValue, ok := doc["@context"]
+	if !ok {
+		return nil, errors.New("document has no @context")
+	}
+	active, err := c.activeContext(ctxValue)
+	if err != nil {
+		return nil, err
+	}
+	body := make(map[string]any, len(doc))
+	for k, v := range doc {
+		if k != "@context" {
+			body[k] = v
+		}
+	}
+	expanded, err := api.Expand(active, "", body, c.opts, false, nil)
+	if err != nil {
+		return nil, fmt.Errorf("expand: %w", undefinedTerm(err))
+	}
+	if err := checkTypes(expanded, 0); err != nil {
+		return nil, err
+	}
+	var input []any
+	switch e := expanded.(type) {
+	case nil:
+	case []any:
+		input = e
+	case map[string]any:
+		if g, ok := e["@graph"]; ok && len(e) == 1 {
+			input, _ = g.([]any)
+		} else if len(e) > 0 {
+			input = []any{e}
+		}
+	}
+	return input, nil
 }
 
 func undefinedTerm(err error) error {

@@ -7,73 +7,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/piprate/json-gold/ld"
 )
-
-// maxCachedIRIs bounds an iriChecks; past it the cache starts again.
-const maxCachedIRIs = 4096
-
-// iriChecks remembers json-gold's verdict on http(s) IRIs. json-gold drops
-// every statement with an http(s) IRI that its IsURL regular expression
-// refuses, and that expression (a few KB, run by the NFA matcher) cost
-// 40% of a verification: ld.(*RDFDataset).GraphToRDF remembers verdicts only
-// within one call, while every credential repeats the same predicates,
-// types and datatypes. A verdict is ld.IsURL of the exact string, a pure
-// function, so a string can only ever get its own verdict back. It is safe
-// for concurrent use.
-type iriChecks struct {
-	mu    sync.RWMutex
-	valid map[string]bool
-}
-
-func newIRIChecks() *iriChecks { return &iriChecks{valid: make(map[string]bool)} }
-
-// validIRI is json-gold's validIRI (ld/rdf_dataset.go), memoised.
-func (c *iriChecks) validIRI(s string) bool {
-	if !strings.HasPrefix(s, "http://") && !strings.HasPrefix(s, "https://") {
-		return true
-	}
-	c.mu.RLock()
-	ok, seen := c.valid[s]
-	c.mu.RUnlock()
-	if seen {
-		return ok
-	}
-	ok = ld.IsURL(s)
-	c.mu.Lock()
-	if len(c.valid) >= maxCachedIRIs {
-		c.valid = make(map[string]bool)
-	}
-	c.valid[s] = ok
-	c.mu.Unlock()
-	return ok
-}
-
-// invalidNode is ld.InvalidNode with IRI verdicts from c. Language tags
-// are still checked by json-gold itself.
-func (c *iriChecks) invalidNode(n ld.Node) bool {
-	switch v := n.(type) {
-	case ld.IRI:
-		return !c.validIRI(v.Value)
-	case ld.Literal:
-		if v.Language != "" && ld.InvalidNode(ld.Literal{Language: v.Language}) {
-			return true
-		}
-		return v.Datatype != "" && !c.validIRI(v.Datatype)
-	}
-	return false
-}
-
-func (c *iriChecks) validQuad(q *ld.Quad) bool {
-	for _, n := range []ld.Node{q.Subject, q.Predicate, q.Object, q.Graph} {
-		if n != nil && c.invalidNode(n) {
-			return false
-		}
-	}
-	return true
-}
 
 // errJSONLiteral makes toDataset hand a document with an @json literal to
 // json-gold's own ToRDF, which canonicalises the JSON (JCS) with code of

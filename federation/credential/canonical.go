@@ -43,7 +43,8 @@ type Canonicalizer struct {
 	mu       sync.Mutex
 	contexts map[string]*ld.Context
 
-	iris *iriChecks
+	iris      *iriChecks
+	templates *proofTemplates
 }
 
 // NewCanonicalizer returns a Canonicalizer over the embedded contexts.
@@ -58,7 +59,7 @@ func NewCanonicalizer() (*Canonicalizer, error) {
 	opts.SafeMode = true
 	opts.Algorithm = ld.AlgorithmURDNA2015
 	opts.Format = "application/n-quads"
-	return &Canonicalizer{loader: l, opts: opts, contexts: make(map[string]*ld.Context), iris: newIRIChecks()}, nil
+	return &Canonicalizer{loader: l, opts: opts, contexts: make(map[string]*ld.Context), iris: newIRIChecks(), templates: newProofTemplates()}, nil
 }
 
 // Loader returns the document loader the canonicalizer uses.
@@ -99,14 +100,21 @@ func (c *Canonicalizer) Canonicalize(doc map[string]any) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	return c.canonicalExpanded(api, input, doc)
+}
+
+// canonicalExpanded is Canonicalize from doc's expansion, input, which it
+// consumes (building the node map changes it).
+func (c *Canonicalizer) canonicalExpanded(api *ld.JsonLdApi, input []any, doc map[string]any) (string, error) {
 	dataset, err := c.toDataset(api, input)
 	if errors.Is(err, errJSONLiteral) {
 		// json-gold's own path, from a fresh expansion: building the node
 		// map rewrote types in the first one.
-		if input, err = c.expand(api, doc); err != nil {
-			return "", err
+		fresh, expandErr := c.expand(api, doc)
+		if expandErr != nil {
+			return "", expandErr
 		}
-		dataset, err = api.ToRDF(input, c.opts)
+		dataset, err = api.ToRDF(fresh, c.opts)
 	}
 	if err != nil {
 		return "", fmt.Errorf("to RDF: %w", err)

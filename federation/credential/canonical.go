@@ -32,10 +32,13 @@ var ErrUndefinedTerm = errors.New("term not defined by the document's contexts")
 var ErrTooComplex = errors.New("document too complex to canonicalise")
 
 // Canonicalizer turns JSON-LD into RDFC-1.0 (URDNA2015) canonical N-Quads
-// through json-gold, with contexts from the Loader only. Parsing a context
-// such as Open Badges' (14 KB) costs more than the rest of a credential, so
-// parsed active contexts are cached by the JSON of the @context value. It is
-// safe for concurrent use.
+// through json-gold, with contexts from the Loader only. It remembers, each
+// bounded and keyed by exactly what determines the result: parsed active
+// contexts by the JSON of the @context value (parsing Open Badges' 14 KB
+// context costs more than the rest of a credential); json-gold's verdicts
+// on http(s) IRIs by the IRI (iri.go); and expanded proof configurations by
+// everything but their creation time (prooftemplate.go). It is safe for
+// concurrent use.
 type Canonicalizer struct {
 	loader *Loader
 	opts   *ld.JsonLdOptions

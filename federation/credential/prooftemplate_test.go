@@ -79,3 +79,35 @@ func TestProofTemplateMatchesCanonicalize(t *testing.T) {
 		t.Fatal("colearn's proof configuration was not templated")
 	}
 }
+
+// FuzzProofTemplate holds the templated canonicalisation to Canonicalize
+// for arbitrary creation times and the JSON-LD around them.
+//
+//	go test -fuzz=FuzzProofTemplate ./federation/credential/
+func FuzzProofTemplate(f *testing.F) {
+	c, err := NewCanonicalizer()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(`{"@context":["https://www.w3.org/ns/credentials/v2"],"type":"DataIntegrityProof","cryptosuite":"eddsa-rdfc-2022","proofPurpose":"assertionMethod","verificationMethod":"https://a.example/k"}`, "2024-01-01T00:00:00Z", "2025-05-05T05:05:05Z")
+	f.Add(`{"@context":{"@vocab":"http://example.org/v#","created":{"@type":"@id"}},"other":"x"}`, "x", "y")
+	f.Add(`{"@context":{"@vocab":"http://example.org/v#","created":{"@container":"@list"}},"other":"x"}`, "x", "")
+	f.Fuzz(func(t *testing.T, rest, first, second string) {
+		base, err := ParseDocument([]byte(rest))
+		if err != nil {
+			return
+		}
+		for _, created := range []string{first, second, first} {
+			cfg := make(map[string]any, len(base)+1)
+			for k, v := range base {
+				cfg[k] = v
+			}
+			cfg["created"] = created
+			want, wantErr := c.Canonicalize(roundTrip(t, cfg))
+			got, err := c.canonicalProofConfig(roundTrip(t, cfg))
+			if got != want || (err == nil) != (wantErr == nil) {
+				t.Fatalf("created %q: template gives\n%s (%v)\nCanonicalize gives\n%s (%v)", created, got, err, want, wantErr)
+			}
+		}
+	})
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
 	"strconv"
 	"strings"
 
@@ -25,8 +26,12 @@ type RemoteModule struct {
 	Position int
 	Revision int
 	Title    string
-	Summary  string
-	Body     string // the Markdown source
+	// Summary is the Article's summary as plain text: the authors' own,
+	// or (when they gave none) an excerpt of the body the course made.
+	Summary string
+	Body    string   // the Markdown source
+	Authors []string // attributedTo: the IRIs of everyone who wrote a revision
+	Updated string   // when the current revision was made (RFC 3339), if after the first
 }
 
 // RemoteSyllabus reads a remote course (handle or IRI) and its live
@@ -81,12 +86,15 @@ func (a *Actions) RemoteModule(ctx context.Context, courseIRI, iri string) (Remo
 		return RemoteModule{}, fmt.Errorf("module %s: %w", iri, err)
 	}
 	var doc struct {
-		ID       string `json:"id"`
-		Type     string `json:"type"`
-		Name     string `json:"name"`
-		Context  string `json:"context"`
-		Position int    `json:"position"`
-		Revision int    `json:"revision"`
+		ID       string          `json:"id"`
+		Type     string          `json:"type"`
+		Name     string          `json:"name"`
+		Context  string          `json:"context"`
+		Position int             `json:"position"`
+		Revision int             `json:"revision"`
+		Summary  string          `json:"summary"`
+		Updated  string          `json:"updated"`
+		Authors  json.RawMessage `json:"attributedTo"`
 		Source   struct {
 			Content string `json:"content"`
 		} `json:"source"`
@@ -95,5 +103,29 @@ func (a *Actions) RemoteModule(ctx context.Context, courseIRI, iri string) (Remo
 		return RemoteModule{}, fmt.Errorf("module %s is not an Article of %s", iri, courseIRI)
 	}
 	id, _ := strconv.ParseInt(iri[strings.LastIndex(iri, "/")+1:], 10, 64)
-	return RemoteModule{IRI: iri, ID: id, Position: doc.Position, Revision: doc.Revision, Title: doc.Name, Body: doc.Source.Content}, nil
+	return RemoteModule{IRI: iri, ID: id, Position: doc.Position, Revision: doc.Revision, Title: doc.Name, Body: doc.Source.Content,
+		Summary: plainSummary(doc.Summary), Authors: iris(doc.Authors), Updated: doc.Updated}, nil
+}
+
+// plainSummary turns a module's summary, one escaped paragraph as colearn
+// sends it, back into plain text; anything else (markup from another
+// implementation) gives "".
+func plainSummary(s string) string {
+	inner, opened := strings.CutPrefix(s, "<p>")
+	inner, closed := strings.CutSuffix(inner, "</p>")
+	if !opened || !closed || strings.ContainsAny(inner, "<>") {
+		return ""
+	}
+	return html.UnescapeString(inner)
+}
+
+// iris reads a property given as one IRI or a list of them.
+func iris(raw json.RawMessage) []string {
+	var one string
+	if json.Unmarshal(raw, &one) == nil {
+		return []string{one}
+	}
+	var many []string
+	_ = json.Unmarshal(raw, &many)
+	return many
 }

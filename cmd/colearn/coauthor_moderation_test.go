@@ -10,6 +10,10 @@ package main
 // change nothing; after bob's revocation his next Remove is refused.
 
 import (
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -212,8 +216,15 @@ func TestCoauthorChangesAreFreshAndRemoteModeratorsRemovePosts(t *testing.T) {
 		t.Fatalf("pete's Delete: %s", why)
 	}
 	removed("pete's removal", posts[1], pete.IRI)
-	if err := b.actions.RemoveRemotePost(ctx, bob, courseIRI, posts[2].IRI); err != nil {
-		t.Fatal(err)
+	// Bob removes from B's page of the course, where the Remove button is
+	// his as a moderator by a grant.
+	web := b.signIn(t, "bob")
+	page := web.do(http.MethodGet, remoteCoursePath(courseIRI), nil)
+	if page.status != http.StatusOK || !strings.Contains(page.body, `action="/remote/posts/remove"`) {
+		t.Fatalf("B's course page offers bob no Remove (%d)", page.status)
+	}
+	if r := web.do(http.MethodPost, "/remote/posts/remove", url.Values{"course": {courseIRI}, "iri": {posts[2].IRI}}); r.status != http.StatusSeeOther {
+		t.Fatalf("bob's Remove from B's page: %d %s", r.status, r.body)
 	}
 	removed("bob's removal", posts[2], bobIRI)
 
@@ -241,3 +252,58 @@ func TestCoauthorChangesAreFreshAndRemoteModeratorsRemovePosts(t *testing.T) {
 	}
 	intact("bob's Remove after the revocation", posts[3])
 }
+
+// webSession is a signed-in visitor of a test instance's pages.
+type webSession struct {
+	t    *testing.T
+	base string
+	c    *http.Client
+}
+
+// signIn signs username (made by createUser) in to ti's pages.
+func (ti *testInstance) signIn(t *testing.T, username string) *webSession {
+	t.Helper()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &webSession{t: t, base: "http://" + ti.addr,
+		c: &http.Client{Jar: jar, Timeout: 20 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	if r := s.do(http.MethodPost, "/signin", url.Values{"username": {username}, "password": {"correct horse battery staple"}}); r.status != http.StatusSeeOther {
+		t.Fatalf("sign %s in to %s: %d", username, ti.addr, r.status)
+	}
+	return s
+}
+
+type webAnswer struct {
+	status int
+	body   string
+}
+
+// do sends a GET, or a POST of form, to path.
+func (s *webSession) do(method, path string, form url.Values) webAnswer {
+	s.t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequestWithContext(s.t.Context(), method, s.base+path, body)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	resp, err := s.c.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return webAnswer{resp.StatusCode, string(raw)}
+}
+
+func remoteCoursePath(iri string) string { return "/remote/course?iri=" + url.QueryEscape(iri) }

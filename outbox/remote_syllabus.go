@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/colearn/colearn/courses"
 	"github.com/colearn/colearn/federation"
 )
@@ -37,7 +39,9 @@ type RemoteModule struct {
 // RemoteSyllabus reads a remote course (handle or IRI) and its live
 // modules from the course's origin. Modules served from another origin, or
 // not Articles of the course, are refused: the course's origin alone
-// speaks for its syllabus.
+// speaks for its syllabus. The modules are fetched a few at a time, at
+// most MaxRemoteModules of them; any module that cannot be had fails the
+// whole syllabus.
 func (a *Actions) RemoteSyllabus(ctx context.Context, course string) (federation.RemoteActor, []RemoteModule, error) {
 	ra, err := a.resolve(ctx, course)
 	if err != nil {
@@ -60,16 +64,38 @@ func (a *Actions) RemoteSyllabus(ctx context.Context, course string) (federation
 	if err := json.Unmarshal(body, &col); err != nil {
 		return ra, nil, fmt.Errorf("the syllabus of %s: %w", ra.IRI, err)
 	}
-	var out []RemoteModule
-	for _, iri := range col.OrderedItems {
-		m, err := a.RemoteModule(ctx, ra.IRI, iri)
-		if err != nil {
-			return ra, nil, err
-		}
-		out = append(out, m)
+	if len(col.OrderedItems) > MaxRemoteModules {
+		return ra, nil, fmt.Errorf("the syllabus of %s lists %d modules, more than the %d read from another server: %w",
+			ra.IRI, len(col.OrderedItems), MaxRemoteModules, ErrSyllabusTooLong)
+	}
+	out := make([]RemoteModule, len(col.OrderedItems))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(remoteModuleFetches)
+	for i, iri := range col.OrderedItems {
+		g.Go(func() error {
+			m, err := a.RemoteModule(gctx, ra.IRI, iri)
+			out[i] = m
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return ra, nil, err
 	}
 	return ra, out, nil
 }
+
+// MaxRemoteModules bounds the modules read from a remote course's
+// syllabus (each is one fetch): a course listing more is refused with
+// ErrSyllabusTooLong rather than fetched without end.
+const MaxRemoteModules = 500
+
+// remoteModuleFetches is how many of a remote syllabus's modules are
+// fetched at once.
+const remoteModuleFetches = 4
+
+// ErrSyllabusTooLong means a remote course lists more than
+// MaxRemoteModules modules.
+var ErrSyllabusTooLong = errors.New("the syllabus is too long to read from another server")
 
 // RemoteModule fetches module iri of remote course courseIRI from the
 // course's origin.

@@ -82,6 +82,9 @@ func (h *Handler) remoteSyllabus(w http.ResponseWriter, r *http.Request, me cour
 		switch {
 		case errors.As(err, &ve):
 			h.renderError(w, r, http.StatusUnprocessableEntity, "Not a course", ve.Message+".")
+		case errors.Is(err, outbox.ErrSyllabusTooLong):
+			h.renderError(w, r, http.StatusBadGateway, "Syllabus too long",
+				fmt.Sprintf("The course lists more than %d modules, more than this server reads from another.", outbox.MaxRemoteModules))
 		case errors.Is(err, federation.ErrNotFound), errors.Is(err, federation.ErrGone):
 			h.renderError(w, r, http.StatusNotFound, "Not found", "There is no such course on that server.")
 		default:

@@ -50,19 +50,26 @@ func (h *Handler) Routes(r chi.Router) {
 	r.Get("/.well-known/nodeinfo", h.nodeInfoLinks)
 	r.Get("/nodeinfo/{version:2\\.[01]}", h.nodeInfo)
 	r.Get("/actor", h.instanceActor)
+	// Documents that browsers get as HTML pages: with authorized fetch,
+	// only the ActivityStreams form needs a signature.
 	r.Group(func(r chi.Router) {
 		if h.AuthorizedFetch {
 			r.Use(h.requireSignature)
 		}
 		r.Get("/users/{name}", h.userActor)
-		r.Get("/users/{name}/followers", h.userCollection("followers"))
-		r.Get("/users/{name}/following", h.userCollection("following"))
 		r.Get("/courses/{slug}", h.courseActor)
-		r.Get("/courses/{slug}/followers", h.courseFollowers)
-		r.Get("/courses/{slug}/following", h.courseFollowing)
 		r.Get("/posts/{id}", h.post)
 		r.Get("/tags/{name}", h.tag) // tags.go
-		h.inboxCollectionRoutes(r)   // inbox_collection.go
+	})
+	// Documents that are ActivityStreams whatever the Accept header says:
+	// with authorized fetch, every GET of them needs a signature.
+	r.Group(func(r chi.Router) {
+		r.Use(h.SignedGets)
+		r.Get("/users/{name}/followers", h.userCollection("followers"))
+		r.Get("/users/{name}/following", h.userCollection("following"))
+		r.Get("/courses/{slug}/followers", h.courseFollowers)
+		r.Get("/courses/{slug}/following", h.courseFollowing)
+		h.inboxCollectionRoutes(r) // inbox_collection.go
 	})
 	h.instanceCollectionRoutes(r) // inbox_collection.go
 }
@@ -166,10 +173,17 @@ func (h *Handler) userCollection(which string) http.HandlerFunc {
 }
 
 // requireSignature refuses unsigned or wrongly signed ActivityStreams GETs.
-// Browsers asking for HTML pass: they are redirected to public pages.
+// Browsers asking for HTML pass: they are redirected to public pages. Only
+// for routes that answer HTML to them; the others use SignedGets.
 func (h *Handler) requireSignature(next http.Handler) http.Handler {
+	return h.signatureCheck(next, WantsActivityJSON)
+}
+
+// signatureCheck refuses the GETs for which needed reports true unless
+// they carry a valid signature.
+func (h *Handler) signatureCheck(next http.Handler, needed func(*http.Request) bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if WantsActivityJSON(r) {
+		if needed(r) {
 			if _, err := h.Verifier.Verify(r.Context(), r, nil); err != nil {
 				RefuseSignature(w, r, err, h.Logger, h.SignatureFailureFunc)
 				return

@@ -197,6 +197,26 @@ func TestAuthorizedFetchCoversOutboxesAndActivities(t *testing.T) {
 			t.Errorf("unsigned GET %s: %d %s, want 401", iri, code, body)
 		}
 	}
+	// Routes that answer ActivityStreams whatever is asked need the
+	// signature whatever is asked: no Accept header, */*, or text/html.
+	jsonOnly := append(append([]string{}, outboxes...), activities...)
+	jsonOnly = append(jsonOnly, a.urls.Course("intro-go")+"/followers", a.urls.Course("intro-go")+"/followers?page=1", a.urls.User("olga")+"/followers")
+	for _, iri := range jsonOnly {
+		for _, accept := range []string{"", "*/*", "text/html"} {
+			req, _ := http.NewRequest(http.MethodGet, iri, nil)
+			if accept != "" {
+				req.Header.Set("Accept", accept)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusUnauthorized {
+				t.Errorf("unsigned GET %s with Accept %q: %d, want 401", iri, accept, resp.StatusCode)
+			}
+		}
+	}
 	for _, iri := range []string{a.urls.InstanceActor(), a.urls.InstanceActor() + "/outbox"} {
 		if code, _ := get(t, iri); code != http.StatusOK {
 			t.Errorf("unsigned GET %s: %d, want 200", iri, code)

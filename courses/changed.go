@@ -62,11 +62,19 @@ const ChangeChannel = "colearn_changed"
 // process serves from the database (never stale) until ChangingFunc's
 // owner gives up waiting.
 //
+// Inside DeferChanges, the scopes are only gathered, for FlushChanges to
+// announce before the transaction commits.
+//
 // It fails only when the database does.
 func (s *Store) Changed(ctx context.Context, q Querier, scopes ...Scope) error {
-	if len(scopes) == 0 {
+	if len(scopes) == 0 || deferred(ctx, scopes) {
 		return nil
 	}
+	return s.notifyChanged(ctx, q, scopes)
+}
+
+// notifyChanged sends one change notice of scopes in q's transaction.
+func (s *Store) notifyChanged(ctx context.Context, q Querier, scopes []Scope) error {
 	token := changeToken()
 	if s.ChangingFunc != nil {
 		s.ChangingFunc(token, scopes)

@@ -8,6 +8,9 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/colearn/colearn/courses"
+	"github.com/colearn/colearn/outbox"
 )
 
 // Batch applying: the workers hand their activities to a few appliers, each
@@ -125,7 +128,13 @@ func (p *Processor) applyBatch(ctx context.Context, jobs []*applyJob) []applyRes
 		if err != nil {
 			return err
 		}
-		ctx := withBatchCourses(ctx)
+		// The batch's change notices go out once, and its fan-out jobs are
+		// enqueued in one insert, before it commits.
+		ctx := courses.DeferChanges(withBatchCourses(ctx))
+		flusher, deferJobs := p.Sender.Outbox.(fanoutFlusher)
+		if deferJobs {
+			ctx = outbox.DeferFanouts(ctx)
+		}
 		var done finished
 		for i, j := range jobs {
 			results[i] = applyResult{}
@@ -135,7 +144,11 @@ func (p *Processor) applyBatch(ctx context.Context, jobs []*applyJob) []applyRes
 			}
 			applyErr := j.failed
 			if applyErr == nil {
+				mark := outbox.FanoutsDeferred(ctx)
 				applyErr = pgx.BeginFunc(ctx, tx, func(sp pgx.Tx) error { return p.apply(ctx, sp, j.in) })
+				if applyErr != nil { // its savepoint rolled back, and so do its jobs
+					outbox.DropFanoutsAfter(ctx, mark)
+				}
 			}
 			if j.in.Type != "Create" {
 				forgetBatchCourses(ctx) // it may have changed a course the next ones read
@@ -154,6 +167,14 @@ func (p *Processor) applyBatch(ctx context.Context, jobs []*applyJob) []applyRes
 			results[i].done = true
 			results[i].held = errors.Is(applyErr, errHostBusy)
 		}
+		if deferJobs {
+			if err := flusher.FlushFanouts(ctx, tx); err != nil {
+				return err
+			}
+		}
+		if err := p.Courses.FlushChanges(ctx, tx); err != nil {
+			return err
+		}
 		return done.write(ctx, tx)
 	})
 	if err != nil {
@@ -162,6 +183,12 @@ func (p *Processor) applyBatch(ctx context.Context, jobs []*applyJob) []applyRes
 		}
 	}
 	return results
+}
+
+// fanoutFlusher is a Publisher that can enqueue the fan-outs of a batch
+// together (*outbox.Outbox).
+type fanoutFlusher interface {
+	FlushFanouts(ctx context.Context, tx pgx.Tx) error
 }
 
 // lockPending locks the jobs' rows, in seq order (so that two batches never

@@ -82,7 +82,9 @@ func BenchmarkInboxLoad(b *testing.B) {
 			<-p
 		}
 		colearn, postgres, driver := cpu0.cores(cpu1, t1.Sub(t0))
-		perAccepted := func(cores float64) float64 { return cores * t1.Sub(t0).Seconds() / float64(max(rep.load.accepted, 1)) * 1e6 }
+		perAccepted := func(cores float64) float64 {
+			return cores * t1.Sub(t0).Seconds() / float64(max(rep.load.accepted, 1)) * 1e6
+		}
 		fmt.Printf("  cores used while posting: colearn %.2f, PostgreSQL %.2f, this driver %.2f (of %d); CPU per accepted activity: colearn %.0f µs, PostgreSQL %.0f µs (applying and delivering included)\n",
 			colearn, postgres, driver, runtime.NumCPU(), perAccepted(colearn), perAccepted(postgres))
 		b.StopTimer()

@@ -26,7 +26,9 @@ func verdict(ok bool) string {
 // baseline is the verify rate the ratio is taken against: the highest of
 // all samples, before and after the load, so that other work on the machine
 // during a sample never flatters the ratio.
-func (r *report) baseline() float64 { return slices.Max(append(slices.Clone(r.verifyBefore), r.verify...)) }
+func (r *report) baseline() float64 {
+	return slices.Max(append(slices.Clone(r.verifyBefore), r.verify...))
+}
 
 // spread is the lowest, median and highest of samples.
 func spread(samples []float64) (lo, median, hi float64) {

@@ -103,7 +103,8 @@ func (s *Store) courseChanged(ctx context.Context, q Querier, courseID int64) er
 // needless refresh), and the counts when the post was written here.
 func (s *Store) postChanged(ctx context.Context, q Querier, p Post) error {
 	scopes := []Scope{PostScope(p.IRI)}
-	if i := strings.LastIndex(p.CourseIRI, "/courses/"); i >= 0 {
+	// Inside DeferChanges the course is found when the batch flushes.
+	if i := strings.LastIndex(p.CourseIRI, "/courses/"); i >= 0 && !deferCourseSlug(ctx, p.CourseIRI[i+len("/courses/"):]) {
 		var id int64
 		err := q.QueryRow(ctx, `SELECT id FROM courses WHERE slug = $1`, p.CourseIRI[i+len("/courses/"):]).Scan(&id)
 		switch {

@@ -3,6 +3,8 @@ package courses
 import (
 	"context"
 	"fmt"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // maxChangePayload keeps one change notice well under PostgreSQL's NOTIFY
@@ -14,6 +16,9 @@ const maxChangePayload = 7000
 type changeBatch struct {
 	seen   map[Scope]bool
 	scopes []Scope
+	// slugs are local courses whose scope is to be announced, found by
+	// slug in one query when the batch flushes.
+	slugs map[string]bool
 }
 
 type changeBatchKey struct{}
@@ -25,7 +30,7 @@ type changeBatchKey struct{}
 // that a savepoint then rolled back are announced too, which only costs a
 // cache a needless refresh.
 func DeferChanges(ctx context.Context) context.Context {
-	return context.WithValue(ctx, changeBatchKey{}, &changeBatch{seen: map[Scope]bool{}})
+	return context.WithValue(ctx, changeBatchKey{}, &changeBatch{seen: map[Scope]bool{}, slugs: map[string]bool{}})
 }
 
 // FlushChanges announces, inside q's transaction, the scopes gathered in
@@ -34,7 +39,30 @@ func DeferChanges(ctx context.Context) context.Context {
 // database does.
 func (s *Store) FlushChanges(ctx context.Context, q Querier) error {
 	b, ok := ctx.Value(changeBatchKey{}).(*changeBatch)
-	if !ok || len(b.scopes) == 0 {
+	if !ok {
+		return nil
+	}
+	if len(b.slugs) > 0 {
+		slugs := make([]string, 0, len(b.slugs))
+		for slug := range b.slugs {
+			slugs = append(slugs, slug)
+		}
+		rows, err := q.Query(ctx, `SELECT id FROM courses WHERE slug = ANY($1)`, slugs)
+		if err != nil {
+			return fmt.Errorf("courses of %d changes: %w", len(slugs), err)
+		}
+		ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			return fmt.Errorf("courses of %d changes: %w", len(slugs), err)
+		}
+		scopes := make([]Scope, len(ids))
+		for i, id := range ids {
+			scopes[i] = CourseScope(id)
+		}
+		deferred(ctx, scopes)
+		clear(b.slugs)
+	}
+	if len(b.scopes) == 0 {
 		return nil
 	}
 	scopes := b.scopes
@@ -67,4 +95,14 @@ func deferred(ctx context.Context, scopes []Scope) bool {
 		}
 	}
 	return true
+}
+
+// deferCourseSlug notes, inside DeferChanges, that the local course slug
+// (if there is one) changed, and reports whether it did.
+func deferCourseSlug(ctx context.Context, slug string) bool {
+	b, ok := ctx.Value(changeBatchKey{}).(*changeBatch)
+	if ok {
+		b.slugs[slug] = true
+	}
+	return ok
 }

@@ -62,12 +62,13 @@ const ChangeChannel = "colearn_changed"
 // process serves from the database (never stale) until ChangingFunc's
 // owner gives up waiting.
 //
-// Inside DeferChanges, the scopes are only gathered, for FlushChanges to
-// announce before the transaction commits.
+// Inside DeferChanges and a transaction, the scopes are only gathered, for
+// FlushChanges to announce before the transaction commits; with the pool,
+// the notice still goes out at once.
 //
 // It fails only when the database does.
 func (s *Store) Changed(ctx context.Context, q Querier, scopes ...Scope) error {
-	if len(scopes) == 0 || deferred(ctx, scopes) {
+	if len(scopes) == 0 || inTx(q) && deferred(ctx, scopes) {
 		return nil
 	}
 	return s.notifyChanged(ctx, q, scopes)
@@ -104,7 +105,7 @@ func (s *Store) courseChanged(ctx context.Context, q Querier, courseID int64) er
 func (s *Store) postChanged(ctx context.Context, q Querier, p Post) error {
 	scopes := []Scope{PostScope(p.IRI)}
 	// Inside DeferChanges the course is found when the batch flushes.
-	if i := strings.LastIndex(p.CourseIRI, "/courses/"); i >= 0 && !deferCourseSlug(ctx, p.CourseIRI[i+len("/courses/"):]) {
+	if i := strings.LastIndex(p.CourseIRI, "/courses/"); i >= 0 && !(inTx(q) && deferCourseSlug(ctx, p.CourseIRI[i+len("/courses/"):])) {
 		var id int64
 		err := q.QueryRow(ctx, `SELECT id FROM courses WHERE slug = $1`, p.CourseIRI[i+len("/courses/"):]).Scan(&id)
 		switch {

@@ -106,3 +106,10 @@ func deferCourseSlug(ctx context.Context, slug string) bool {
 	}
 	return ok
 }
+
+// inTx reports whether q is a transaction (whose changes a flush can
+// announce before they commit), not the pool.
+func inTx(q Querier) bool {
+	_, ok := q.(pgx.Tx)
+	return ok
+}

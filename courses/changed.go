@@ -62,11 +62,20 @@ const ChangeChannel = "colearn_changed"
 // process serves from the database (never stale) until ChangingFunc's
 // owner gives up waiting.
 //
+// Inside DeferChanges and a transaction, the scopes are only gathered, for
+// FlushChanges to announce before the transaction commits; with the pool,
+// the notice still goes out at once.
+//
 // It fails only when the database does.
 func (s *Store) Changed(ctx context.Context, q Querier, scopes ...Scope) error {
-	if len(scopes) == 0 {
+	if len(scopes) == 0 || inTx(q) && deferred(ctx, scopes) {
 		return nil
 	}
+	return s.notifyChanged(ctx, q, scopes)
+}
+
+// notifyChanged sends one change notice of scopes in q's transaction.
+func (s *Store) notifyChanged(ctx context.Context, q Querier, scopes []Scope) error {
 	token := changeToken()
 	if s.ChangingFunc != nil {
 		s.ChangingFunc(token, scopes)
@@ -95,7 +104,8 @@ func (s *Store) courseChanged(ctx context.Context, q Querier, courseID int64) er
 // needless refresh), and the counts when the post was written here.
 func (s *Store) postChanged(ctx context.Context, q Querier, p Post) error {
 	scopes := []Scope{PostScope(p.IRI)}
-	if i := strings.LastIndex(p.CourseIRI, "/courses/"); i >= 0 {
+	// Inside DeferChanges the course is found when the batch flushes.
+	if i := strings.LastIndex(p.CourseIRI, "/courses/"); i >= 0 && !(inTx(q) && deferCourseSlug(ctx, p.CourseIRI[i+len("/courses/"):])) {
 		var id int64
 		err := q.QueryRow(ctx, `SELECT id FROM courses WHERE slug = $1`, p.CourseIRI[i+len("/courses/"):]).Scan(&id)
 		switch {

@@ -3,10 +3,14 @@ package inbox
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/colearn/colearn/courses"
+	"github.com/colearn/colearn/outbox"
 )
 
 // Batch applying: the workers hand their activities to a few appliers, each
@@ -110,27 +114,44 @@ func (a *applier) run(ctx context.Context) {
 	}
 }
 
-// applyBatch applies jobs in one transaction. Each activity's row is locked
-// and checked still pending first, so an activity is never applied twice,
-// even if two processes came to hold its actor's lease (one's lease
-// expired while it was stalled).
+// applyBatch applies jobs in one transaction. The batch's rows are locked
+// and checked still pending first, in one statement, so an activity is
+// never applied twice, even if two processes came to hold its actor's lease
+// (one's lease expired while it was stalled). The outcomes of the activities
+// that are done for good are written together at the end, in one more
+// statement: a batch costs two round trips for its bookkeeping, not two per
+// activity.
 func (p *Processor) applyBatch(ctx context.Context, jobs []*applyJob) []applyResult {
 	results := make([]applyResult, len(jobs))
 	err := pgx.BeginFunc(ctx, p.Pool, func(tx pgx.Tx) error {
+		pending, err := lockPending(ctx, tx, jobs)
+		if err != nil {
+			return err
+		}
+		// The batch's change notices go out once, and its fan-out jobs are
+		// enqueued in one insert, before it commits.
+		ctx := courses.DeferChanges(withBatchCourses(ctx))
+		flusher, deferJobs := p.Sender.Outbox.(fanoutFlusher)
+		if deferJobs {
+			ctx = outbox.DeferFanouts(ctx)
+		}
+		var done finished
 		for i, j := range jobs {
 			results[i] = applyResult{}
-			var pending bool
-			err := tx.QueryRow(ctx, lockActivity, j.in.seq).Scan(&pending)
-			if errors.Is(err, pgx.ErrNoRows) || err == nil && !pending {
+			if !pending[j.in.seq] {
 				results[i].done = true // applied elsewhere, or pruned
 				continue
 			}
-			if err != nil {
-				return err
-			}
 			applyErr := j.failed
 			if applyErr == nil {
+				mark := outbox.FanoutsDeferred(ctx)
 				applyErr = pgx.BeginFunc(ctx, tx, func(sp pgx.Tx) error { return p.apply(ctx, sp, j.in) })
+				if applyErr != nil { // its savepoint rolled back, and so do its jobs
+					outbox.DropFanoutsAfter(ctx, mark)
+				}
+			}
+			if j.in.Type != "Create" {
+				forgetBatchCourses(ctx) // it may have changed a course the next ones read
 			}
 			var need *needFetch
 			if errors.As(applyErr, &need) {
@@ -140,13 +161,21 @@ func (p *Processor) applyBatch(ctx context.Context, jobs []*applyJob) []applyRes
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			if err := p.record(ctx, tx, j.in, applyErr); err != nil {
+			if err := p.record(ctx, tx, j.in, applyErr, &done); err != nil {
 				return err
 			}
 			results[i].done = true
 			results[i].held = errors.Is(applyErr, errHostBusy)
 		}
-		return nil
+		if deferJobs {
+			if err := flusher.FlushFanouts(ctx, tx); err != nil {
+				return err
+			}
+		}
+		if err := p.Courses.FlushChanges(ctx, tx); err != nil {
+			return err
+		}
+		return done.write(ctx, tx)
 	})
 	if err != nil {
 		for i := range results {
@@ -156,13 +185,67 @@ func (p *Processor) applyBatch(ctx context.Context, jobs []*applyJob) []applyRes
 	return results
 }
 
+// fanoutFlusher is a Publisher that can enqueue the fan-outs of a batch
+// together (*outbox.Outbox).
+type fanoutFlusher interface {
+	FlushFanouts(ctx context.Context, tx pgx.Tx) error
+}
+
+// lockPending locks the jobs' rows, in seq order (so that two batches never
+// wait on each other in a cycle), and tells which are still pending.
+func lockPending(ctx context.Context, tx pgx.Tx, jobs []*applyJob) (map[int64]bool, error) {
+	seqs := make([]int64, len(jobs))
+	for i, j := range jobs {
+		seqs[i] = j.in.seq
+	}
+	rows, err := tx.Query(ctx, lockActivities, seqs)
+	if err != nil {
+		return nil, fmt.Errorf("lock %d inbox activities: %w", len(seqs), err)
+	}
+	pending := make(map[int64]bool, len(seqs))
+	var seq int64
+	var open bool
+	_, err = pgx.ForEachRow(rows, []any{&seq, &open}, func() error {
+		pending[seq] = open
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("lock %d inbox activities: %w", len(seqs), err)
+	}
+	return pending, nil
+}
+
+// finished gathers the outcomes of a batch's activities that are done for
+// good (applied, or dropped with a reason), to be written in one statement.
+type finished struct {
+	seqs     []int64
+	attempts []int32
+	errors   []string
+}
+
+func (f *finished) add(seq int64, attempts int, msg string) {
+	f.seqs = append(f.seqs, seq)
+	f.attempts = append(f.attempts, int32(attempts))
+	f.errors = append(f.errors, msg)
+}
+
+func (f *finished) write(ctx context.Context, tx pgx.Tx) error {
+	if len(f.seqs) == 0 {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, finishActivities, f.seqs, f.attempts, f.errors); err != nil {
+		return fmt.Errorf("record %d applied inbox activities: %w", len(f.seqs), err)
+	}
+	return nil
+}
+
 // record stores an activity's outcome. A failure for a passing reason (a
 // server that was down) leaves the activity waiting for a later attempt,
 // with backoff, up to MaxApplyAttempts; a busy host only defers it, without
 // counting an attempt; any other failure (malformed, not allowed, not for
 // anything here) is final. The reason is recorded on the row and logged:
 // the sender was answered long ago.
-func (p *Processor) record(ctx context.Context, tx pgx.Tx, in *Incoming, applyErr error) error {
+func (p *Processor) record(ctx context.Context, tx pgx.Tx, in *Incoming, applyErr error, done *finished) error {
 	if errors.Is(applyErr, errHostBusy) {
 		_, err := tx.Exec(ctx, deferActivity, in.seq, applyErr.Error(), hostBusyDelay.String())
 		return err
@@ -178,19 +261,20 @@ func (p *Processor) record(ctx context.Context, tx pgx.Tx, in *Incoming, applyEr
 		msg = applyErr.Error()
 		p.Logger.Info("activity not applied", "id", in.ID, "type", in.Type, "actor", in.Actor, "reason", msg)
 	}
-	_, err := tx.Exec(ctx, finishActivity, in.seq, attempts, msg)
-	return err
+	done.add(in.seq, attempts, msg)
+	return nil
 }
 
 // hostBusyDelay is how long an activity waits when its host has no fetch
 // budget left.
 const hostBusyDelay = 2 * time.Second
 
-// The applier's statements, each finding its row by seq (the unique index
+// The applier's statements, each finding its rows by seq (the unique index
 // inbox_activities_seq).
 const (
-	lockActivity   = `SELECT processed_at IS NULL FROM inbox_activities WHERE seq = $1 FOR UPDATE`
-	deferActivity  = `UPDATE inbox_activities SET held = true, error = $2, next_attempt_at = now() + $3::interval WHERE seq = $1`
-	retryActivity  = `UPDATE inbox_activities SET held = false, attempts = $2, error = $3, next_attempt_at = now() + $4::interval WHERE seq = $1`
-	finishActivity = `UPDATE inbox_activities SET held = false, processed_at = now(), attempts = $2, error = $3 WHERE seq = $1`
+	lockActivities   = `SELECT seq, processed_at IS NULL FROM inbox_activities WHERE seq = ANY($1) ORDER BY seq FOR UPDATE`
+	deferActivity    = `UPDATE inbox_activities SET held = true, error = $2, next_attempt_at = now() + $3::interval WHERE seq = $1`
+	retryActivity    = `UPDATE inbox_activities SET held = false, attempts = $2, error = $3, next_attempt_at = now() + $4::interval WHERE seq = $1`
+	finishActivities = `UPDATE inbox_activities i SET held = false, processed_at = now(), attempts = f.attempts, error = f.error
+		FROM unnest($1::bigint[], $2::int[], $3::text[]) AS f(seq, attempts, error) WHERE i.seq = f.seq`
 )

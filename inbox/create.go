@@ -21,10 +21,12 @@ import (
 // When the object must be fetched, the sender is authorized first, from the
 // activity's own addressing.
 func (p *Processor) create(ctx context.Context, tx pgx.Tx, in *Incoming) error {
-	if err := p.Courses.Tombstoned(ctx, tx, in.ObjectIRI()); err != nil {
-		return fmt.Errorf("%w: Create of %v", errIgnored, err)
-	}
 	if !in.objectEmbedded() {
+		// Checked before anything is fetched; an embedded object's
+		// tombstone is found by SavePost, which checks every post it saves.
+		if err := p.Courses.Tombstoned(ctx, tx, in.ObjectIRI()); err != nil {
+			return fmt.Errorf("%w: Create of %v", errIgnored, err)
+		}
 		if err := p.authorizeCreate(ctx, tx, in); err != nil {
 			return err
 		}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 
 	"github.com/go-chi/chi/v5"
@@ -44,12 +45,14 @@ type Handler struct {
 	startOnce sync.Once
 	batch     *batcher
 	recent    *recentIDs
+	locals    *recipientCache
 }
 
 func (h *Handler) start() {
 	h.startOnce.Do(func() {
 		h.batch = newBatcher(h.Pool)
 		h.recent = newRecentIDs(recentKept)
+		h.locals = newRecipientCache()
 	})
 }
 
@@ -71,13 +74,17 @@ func (h *Handler) Routes(r chi.Router) {
 }
 
 func (h *Handler) course(w http.ResponseWriter, r *http.Request) {
+	h.start()
 	slug := chi.URLParam(r, "slug")
-	if _, err := h.Recipients.CourseBySlug(r.Context(), slug); errors.Is(err, courses.ErrNotFound) {
-		http.Error(w, "no such course", http.StatusNotFound)
-		return
-	} else if err != nil {
-		h.fail(w, r, err)
-		return
+	if key := "course " + strings.ToLower(slug); !h.locals.known(key) {
+		if _, err := h.Recipients.CourseBySlug(r.Context(), slug); errors.Is(err, courses.ErrNotFound) {
+			http.Error(w, "no such course", http.StatusNotFound)
+			return
+		} else if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		h.locals.found(key)
 	}
 	h.receive(w, r, h.URLs.Course(slug))
 }
@@ -85,13 +92,17 @@ func (h *Handler) course(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) shared(w http.ResponseWriter, r *http.Request) { h.receive(w, r, "") }
 
 func (h *Handler) personal(w http.ResponseWriter, r *http.Request) {
+	h.start()
 	name := chi.URLParam(r, "name")
-	if _, err := h.Recipients.UserByUsername(r.Context(), name); errors.Is(err, courses.ErrNotFound) {
-		http.Error(w, "no such actor", http.StatusNotFound)
-		return
-	} else if err != nil {
-		h.fail(w, r, err)
-		return
+	if key := "user " + strings.ToLower(name); !h.locals.known(key) {
+		if _, err := h.Recipients.UserByUsername(r.Context(), name); errors.Is(err, courses.ErrNotFound) {
+			http.Error(w, "no such actor", http.StatusNotFound)
+			return
+		} else if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		h.locals.found(key)
 	}
 	h.receive(w, r, h.URLs.User(name))
 }

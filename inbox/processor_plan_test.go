@@ -40,10 +40,10 @@ func TestProcessorQueriesUseIndexes(t *testing.T) {
 	}{
 		{"claim actors", claimActors, []any{16, "holder", "1 minute"}},
 		{"next activities of an actor", nextActivities, []any{"https://peer.example/users/u7", 32}},
-		{"lock an activity", lockActivity, []any{int64(200100)}},
+		{"lock a batch of activities", lockActivities, []any{[]int64{200100, 200101, 200150}}},
 		{"defer an activity", deferActivity, []any{int64(200100), "busy", "2 seconds"}},
 		{"retry an activity", retryActivity, []any{int64(200100), 1, "down", "5 seconds"}},
-		{"finish an activity", finishActivity, []any{int64(200100), 1, ""}},
+		{"finish a batch of activities", finishActivities, []any{[]int64{200100, 200101}, []int32{1, 1}, []string{"", "x"}}},
 		{"prune applied activities", pruneApplied, []any{"336 hours", pruneChunk}},
 		{"count pending", countPending, nil},
 	}

@@ -16,15 +16,23 @@ import (
 var errIgnored = errors.New("ignored")
 
 // localCourse returns the local course iri names, with ok false when iri is
-// not a course of this instance.
+// not a course of this instance. Within a batch it reads each course once
+// (batch_courses.go).
 func (p *Processor) localCourse(ctx context.Context, iri string) (courses.Course, bool, error) {
 	slug, ok := p.URLs.CourseSlug(iri)
 	if !ok {
 		return courses.Course{}, false, nil
 	}
+	kept := batchCoursesOf(ctx)
+	if c, ok := kept.get(slug); ok {
+		return c, true, nil
+	}
 	c, err := p.Courses.CourseBySlug(ctx, slug)
 	if errors.Is(err, courses.ErrNotFound) {
 		return courses.Course{}, false, nil
+	}
+	if err == nil {
+		kept.put(slug, c)
 	}
 	return c, err == nil, err
 }

@@ -189,6 +189,9 @@ func (o *Outbox) Publish(ctx context.Context, tx pgx.Tx, a Activity) error {
 		return nil
 	}
 	args := fanoutArgs{ActivityID: a.ID, FollowersOf: a.FollowersOf, FollowersVia: a.FollowersVia, Inboxes: a.Inboxes}
+	if deferFanout(ctx, args) { // enqueue_batch.go
+		return nil
+	}
 	if _, err := o.river.InsertTx(ctx, tx, args, nil); err != nil {
 		return fmt.Errorf("publish %s: enqueue fan-out: %w", a.ID, err)
 	}

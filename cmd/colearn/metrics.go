@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"strconv"
 	"time"
 
@@ -142,6 +143,10 @@ func (m *metrics) serve(addr string, log *slog.Logger) (stop func()) {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", m.handler())
+	// Profiles of the running server, for whoever may read its metrics:
+	// go tool pprof http://127.0.0.1:9464/debug/pprof/profile?seconds=20
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

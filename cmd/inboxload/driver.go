@@ -55,12 +55,13 @@ func (d *driver) close() {
 // report is what one run measured.
 type report struct {
 	n, actors, concurrency int
-	verifyBefore, verify   float64 // raw RSA verifies/s, before and after
+	verifyBefore, verify   []float64 // raw RSA verifies/s, samples before and after
 	load                   pass
 	drain                  time.Duration // last 202 until nothing pending
 	drainSource            string
 	drainErr               error // the backlog did not drain within the limit
 	dup                    *pass
+	dupNote                string // what disturbed the duplicates' measurement, if anything
 }
 
 // load measures verify, posts every request, measures verify again and
@@ -68,7 +69,7 @@ type report struct {
 func (d *driver) load(ctx context.Context) (*report, error) {
 	rep := &report{n: d.o.n, actors: d.o.actors, concurrency: d.o.concurrency}
 	var err error
-	if rep.verifyBefore, err = verifyRate(time.Second); err != nil {
+	if rep.verifyBefore, err = verifySamples(verifySampleCount, verifySampleTime); err != nil {
 		return nil, err
 	}
 	if d.sendingFunc != nil {
@@ -91,7 +92,7 @@ func (d *driver) load(ctx context.Context) (*report, error) {
 	} else {
 		rep.drain = max(at.Sub(rep.load.last202), 0)
 	}
-	if rep.verify, err = verifyRate(time.Second); err != nil {
+	if rep.verify, err = verifySamples(verifySampleCount, verifySampleTime); err != nil {
 		return nil, err
 	}
 	return rep, nil

@@ -56,21 +56,44 @@ func BenchmarkInboxLoad(b *testing.B) {
 		// CPU shares over the load pass itself, not the backlog wait.
 		var cpu0, cpu1 cpuShares
 		var t0, t1 time.Time
+		// COLEARN_INBOXLOAD_PROFILE=DIR keeps CPU profiles of the server:
+		// posting.pprof over the first 10 s of the load, applying.pprof over
+		// the 15 s after the last request.
+		profDir := os.Getenv("COLEARN_INBOXLOAD_PROFILE")
+		var profiles []<-chan struct{}
 		d.sendingFunc = func(start bool) {
 			if start {
 				cpu0, t0 = in.cpu(), time.Now()
+				if profDir != "" {
+					profiles = append(profiles, in.profileInto(b, profDir, "posting.pprof", 10))
+				}
 			} else {
 				cpu1, t1 = in.cpu(), time.Now()
+				if profDir != "" {
+					profiles = append(profiles, in.profileInto(b, profDir, "applying.pprof", 15))
+				}
 			}
 		}
 		rep, err := d.load(ctx)
 		if err != nil {
 			b.Fatalf("load: %v\n%s", err, in.out)
 		}
+		for _, p := range profiles {
+			<-p
+		}
 		colearn, postgres, driver := cpu0.cores(cpu1, t1.Sub(t0))
-		fmt.Printf("  cores used while posting: colearn %.2f, PostgreSQL %.2f, this driver %.2f (of %d)\n", colearn, postgres, driver, runtime.NumCPU())
+		perAccepted := func(cores float64) float64 {
+			return cores * t1.Sub(t0).Seconds() / float64(max(rep.load.accepted, 1)) * 1e6
+		}
+		fmt.Printf("  cores used while posting: colearn %.2f, PostgreSQL %.2f, this driver %.2f (of %d); CPU per accepted activity: colearn %.0f µs, PostgreSQL %.0f µs (applying and delivering included)\n",
+			colearn, postgres, driver, runtime.NumCPU(), perAccepted(colearn), perAccepted(postgres))
 		b.StopTimer()
 		in.restart(b)
+		// Duplicates are measured on their own: a backlog still being
+		// applied would share the cores with them.
+		if _, _, err := d.bl.drained(ctx, 3*time.Minute); err != nil {
+			rep.dupNote = fmt.Sprintf("replayed while the backlog was still applied: %v", err)
+		}
 		b.StartTimer()
 		if err := d.replay(ctx, rep); err != nil {
 			b.Fatal(err)

@@ -41,3 +41,24 @@ func verifyRate(d time.Duration) (float64, error) {
 	wg.Wait()
 	return float64(n.Load()) / time.Since(start).Seconds(), nil
 }
+
+// The baseline is sampled verifySampleCount times before the load and as
+// many after, verifySampleTime each: on a shared machine one sample can
+// land in a lull or a burst of other work, and the spread shows which.
+const (
+	verifySampleCount = 5
+	verifySampleTime  = 500 * time.Millisecond
+)
+
+// verifySamples measures verifyRate n times, d each.
+func verifySamples(n int, d time.Duration) ([]float64, error) {
+	out := make([]float64, n)
+	for i := range out {
+		r, err := verifyRate(d)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = r
+	}
+	return out, nil
+}

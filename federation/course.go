@@ -41,8 +41,12 @@ func RenderCourse(ctx context.Context, u URLs, store *courses.Store, q courses.Q
 		return nil, err
 	}
 	authors = append(authors, granted...)
+	cohosts, err := cohostIRIs(ctx, store, q, c.ID) // cohost.go
+	if err != nil {
+		return nil, err
+	}
 	return u.CourseDocument(CourseActor{
-		Course: c, SummaryHTML: store.Content().Markdown(c.Summary), Keys: kp, AttributedTo: authors,
+		Course: c, SummaryHTML: store.Content().Markdown(c.Summary), Keys: kp, AttributedTo: authors, CohostedBy: cohosts,
 	})
 }
 

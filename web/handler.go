@@ -136,6 +136,7 @@ func (h *Handler) Routes(r chi.Router) {
 			h.remoteRoutes(r)
 			h.moderationRoutes(r)
 			h.badgeRoutes(r)
+			h.cohostRoutes(r) // cohost.go
 		})
 		h.BadgeAPIRoutes(r)
 	})

@@ -26,12 +26,13 @@ var pageNames = []string{
 	"catalogue", "course_new", "course", "conflict", "remote", "remote_course", "post", "module", "module_progress",
 	"report", "moderation", "admin_domains", "admin_log",
 	"badges", "credential", "verify", "achievement",
+	"cohosted", "cohosted_module", "admin_cohost", // co-hosting (cohost.go)
 }
 
 func parsePages() (map[string]*pageTemplate, error) {
 	pages := make(map[string]*pageTemplate, len(pageNames))
 	for _, name := range pageNames {
-		t, err := template.New(name).Funcs(template.FuncMap{"add": func(a, b int) int { return a + b }}).ParseFS(assets, "templates/layout.html", "templates/parts.html", "templates/module_parts.html", "templates/badge_parts.html", "templates/"+name+".html")
+		t, err := template.New(name).Funcs(template.FuncMap{"add": func(a, b int) int { return a + b }}).ParseFS(assets, "templates/layout.html", "templates/parts.html", "templates/module_parts.html", "templates/badge_parts.html", "templates/cohost_parts.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("parse page %s: %w", name, err)
 		}

@@ -466,3 +466,54 @@ func TestCohostMirrorRefusesOtherSenders(t *testing.T) {
 	}
 }
 
+
+// The command line co-hosts a course, lists it and stops co-hosting it;
+// the running instance's workers send the Follow and its Undo.
+func TestCohostCommandLine(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	a := startInstance(t, testInstanceOptions{})
+	b := startInstance(t, testInstanceOptions{})
+	dumpOnFailure(t, a, b)
+	a.createUser(t, "olga")
+	course, err := a.actions.CreateCourse(ctx, a.user(t, "olga"), courses.CourseDraft{Slug: "intro-go", Title: "Intro to Go"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.actions.AddModule(ctx, a.user(t, "olga"), course, courses.ModuleDraft{Title: "Types", Body: "Values have types."}); err != nil {
+		t.Fatal(err)
+	}
+	courseIRI := a.urls.Course(course.Slug)
+	db := []string{"--database-url", b.pool.Config().ConnString(), "--log-level", "warn", "--dev", "--host", b.addr}
+	cli := func(args ...string) (string, error) {
+		t.Helper()
+		stdout, _, err := runCLI(t, "", append(args, db...)...)
+		return stdout, err
+	}
+	if out, err := cli("course", "cohost", "@intro-go@"+a.addr); err != nil || !strings.Contains(out, courseIRI) {
+		t.Fatalf("course cohost: %q %v", out, err)
+	}
+	if _, err := cli("course", "cohost", courseIRI); err == nil {
+		t.Fatal("co-hosting twice from the command line succeeded")
+	}
+	if _, err := cli("course", "cohost", "@nothing@"+a.addr); err == nil {
+		t.Fatal("co-hosting an unknown course succeeded")
+	}
+	eventually(t, "A's Accept", 20*time.Second, func() (bool, error) {
+		out, err := cli("course", "cohosted")
+		return strings.Contains(out, courseIRI) && strings.Contains(out, "accepted"), err
+	})
+	if mods := b.mirrorModules(t, courseIRI); len(mods) != 1 || mods[0].Title != "Types" {
+		t.Fatalf("mirror after the command: %+v", mods)
+	}
+	if out, err := cli("course", "uncohost", courseIRI); err != nil || !strings.Contains(out, "stopped") {
+		t.Fatalf("course uncohost: %q %v", out, err)
+	}
+	eventually(t, "A forgets the co-host", 20*time.Second, func() (bool, error) {
+		cs, err := a.courses.CohostsOf(ctx, a.pool, course.ID)
+		return len(cs) == 0, err
+	})
+	if out, _ := cli("course", "cohosted"); strings.Contains(out, courseIRI) {
+		t.Fatalf("cohosted after uncohost: %q", out)
+	}
+}

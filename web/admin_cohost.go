@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"html/template"
 	"net/http"
 
 	"github.com/colearn/colearn/courses"
@@ -13,11 +14,18 @@ import (
 // adminCohostLimit is how many co-hosted courses the admin page lists.
 const adminCohostLimit = 500
 
+// browsedCourse is a course of another instance's catalogue; its summary
+// was sanitised when it was read (outbox.BrowseCatalogue).
+type browsedCourse struct {
+	outbox.RemoteCatalogueEntry
+	SummaryHTML template.HTML
+}
+
 type adminCohostPage struct {
 	Cohosted []courses.CohostedCourse
 	Course   string // the add form's input
 	Browse   string // the server whose catalogue is shown
-	Found    []outbox.RemoteCatalogueEntry
+	Found    []browsedCourse
 	Browsed  bool
 	Error    string
 	Notice   string
@@ -40,7 +48,10 @@ func (h *Handler) adminCohost(w http.ResponseWriter, r *http.Request) {
 			}
 			data.Error = msg
 		}
-		data.Found, data.Browsed = found, err == nil
+		for _, e := range found {
+			data.Found = append(data.Found, browsedCourse{RemoteCatalogueEntry: e, SummaryHTML: template.HTML(e.Summary)})
+		}
+		data.Browsed = err == nil
 	}
 	h.renderCohostAdmin(w, r, status, data)
 }

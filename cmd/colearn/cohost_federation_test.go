@@ -466,7 +466,6 @@ func TestCohostMirrorRefusesOtherSenders(t *testing.T) {
 	}
 }
 
-
 // The command line co-hosts a course, lists it and stops co-hosting it;
 // the running instance's workers send the Follow and its Undo.
 func TestCohostCommandLine(t *testing.T) {

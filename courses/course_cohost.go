@@ -70,3 +70,31 @@ func CohostInboxes(ctx context.Context, q Querier, courseID int64) ([]string, er
 	}
 	return pgx.CollectRows(rows, pgx.RowTo[string])
 }
+
+// GrantedAuthorsAndCohosts returns, in one query, what GrantedAuthors
+// returns and the instance actors co-hosting the course (oldest first, at
+// most 1000): the course document shows both.
+func (s *Store) GrantedAuthorsAndCohosts(ctx context.Context, q Querier, courseID int64) (authors, cohosts []string, err error) {
+	rows, err := q.Query(ctx, `
+		(SELECT true, grantee_iri FROM course_grants WHERE course_id = $1 AND state = 'granted' ORDER BY granted_at, id LIMIT $2)
+		UNION ALL
+		(SELECT false, instance_iri FROM course_cohosts WHERE course_id = $1 ORDER BY accepted_at, instance_iri LIMIT 1000)`,
+		courseID, MaxStaff)
+	if err != nil {
+		return nil, nil, fmt.Errorf("granted authors and co-hosts of course %d: %w", courseID, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var granted bool
+		var iri string
+		if err := rows.Scan(&granted, &iri); err != nil {
+			return nil, nil, fmt.Errorf("granted authors and co-hosts of course %d: %w", courseID, err)
+		}
+		if granted {
+			authors = append(authors, iri)
+		} else {
+			cohosts = append(cohosts, iri)
+		}
+	}
+	return authors, cohosts, rows.Err()
+}

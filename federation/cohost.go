@@ -1,13 +1,10 @@
 package federation
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
-
-	"github.com/colearn/colearn/courses"
 )
 
 // CourseDoc is what a co-host mirrors of a course's Group document.
@@ -111,17 +108,4 @@ func withCohosts(ext map[string]any, cohosts []string) map[string]any {
 		ext["colearn:cohostedBy"] = cohosts
 	}
 	return ext
-}
-
-// cohostIRIs lists the instance actors co-hosting local course id.
-func cohostIRIs(ctx context.Context, store *courses.Store, q courses.Querier, id int64) ([]string, error) {
-	list, err := store.CohostsOf(ctx, q, id)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]string, 0, len(list))
-	for _, c := range list {
-		out = append(out, c.InstanceIRI)
-	}
-	return out, nil
 }

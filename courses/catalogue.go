@@ -56,16 +56,16 @@ func (s *Store) Catalogue(ctx context.Context, q CatalogueQuery, localBase strin
 		SELECT iri, slug, handle, title, summary, language, tags, members, cohosted, host, published FROM (
 			SELECT $1 || '/courses/' || c.slug AS iri, c.slug, '' AS handle, c.title, c.summary, c.language, c.tags,
 				(SELECT count(*) FROM course_members m WHERE m.course_id = c.id AND m.state = 'accepted')::int AS members,
-				false AS cohosted, '' AS host, c.created_at AS published
+				false AS cohosted, '' AS host, c.created_at AS published, c.id AS seq
 			FROM courses c
 			UNION ALL
 			SELECT h.course_iri, '', h.handle, h.name, h.summary, h.language, h.tags, 0, true,
-				split_part(regexp_replace(h.course_iri, '^[a-z]+://', ''), '/', 1), h.added_at
+				split_part(regexp_replace(h.course_iri, '^[a-z]+://', ''), '/', 1), h.added_at, 0::bigint
 			FROM cohosted_courses h WHERE h.state <> 'rejected'
 		) e
 		WHERE title ILIKE $2 AND ($3 = '' OR EXISTS (SELECT 1 FROM unnest(tags) t WHERE lower(t) = $3))
 		  AND ($4 = '' OR lower(language) = $4 OR lower(language) LIKE $4 || '-%')
-		ORDER BY published DESC, iri LIMIT $5 OFFSET $6`, localBase, title, tag, lang, limit, offset)
+		ORDER BY published DESC, seq DESC, iri LIMIT $5 OFFSET $6`, localBase, title, tag, lang, limit, offset)
 	if err != nil {
 		return nil, fmt.Errorf("catalogue: %w", err)
 	}

@@ -45,7 +45,7 @@ func (a *Actions) Post(ctx context.Context, u courses.User, courseIRI, markdown,
 			p = saved
 			return a.Sender.AnnounceToMembers(ctx, tx, c, vocab.IRI(p.IRI), p.InReplyTo == "")
 		}
-		inbox, err := a.remoteCourseInbox(ctx, tx, u, courseIRI)
+		group, err := a.remoteGroup(ctx, tx, u, courseIRI)
 		if err != nil {
 			return err
 		}
@@ -54,9 +54,10 @@ func (a *Actions) Post(ctx context.Context, u courses.User, courseIRI, markdown,
 			return err
 		}
 		p = saved
+		to, cc := postAddressing(group)
 		act := federation.NewActivity(a.urls().Activity(federation.NewID()), vocab.CreateType, p.AuthorIRI,
-			federation.PostObject(p), courseIRI, []string{courseIRI, federation.Public}, []string{federation.Followers(courseIRI)})
-		return a.Sender.FromUser(ctx, tx, u, act, inbox)
+			federation.PostObject(p), courseIRI, to, cc)
+		return a.Sender.FromUser(ctx, tx, u, act, group.Inbox)
 	})
 	return p, err
 }

@@ -36,13 +36,14 @@ func RenderCourse(ctx context.Context, u URLs, store *courses.Store, q courses.Q
 	if err != nil {
 		return nil, err
 	}
-	granted, err := store.GrantedAuthors(ctx, q, c.ID) // co-authors on other servers
+	// co-authors on other servers, and the instances co-hosting the course
+	granted, cohosts, err := store.GrantedAuthorsAndCohosts(ctx, q, c.ID)
 	if err != nil {
 		return nil, err
 	}
 	authors = append(authors, granted...)
 	return u.CourseDocument(CourseActor{
-		Course: c, SummaryHTML: store.Content().Markdown(c.Summary), Keys: kp, AttributedTo: authors,
+		Course: c, SummaryHTML: store.Content().Markdown(c.Summary), Keys: kp, AttributedTo: authors, CohostedBy: cohosts,
 	})
 }
 

@@ -59,7 +59,8 @@ func (h *Handler) Routes(r chi.Router) {
 		r.Get("/users/{name}", h.userActor)
 		r.Get("/courses/{slug}", h.courseActor)
 		r.Get("/posts/{id}", h.post)
-		r.Get("/tags/{name}", h.tag) // tags.go
+		r.Get("/catalogue", h.catalogue) // catalogue.go: the published catalogue (co-hosting)
+		r.Get("/tags/{name}", h.tag)     // tags.go
 	})
 	// Documents that are ActivityStreams whatever the Accept header says:
 	// with authorized fetch, every GET of them needs a signature.

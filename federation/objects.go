@@ -32,6 +32,9 @@ type CourseActor struct {
 	Keys        KeyPair
 	// AttributedTo are the IRIs of the owner and moderators.
 	AttributedTo []string
+	// CohostedBy are the instance actors co-hosting the course
+	// (colearn:cohostedBy, cohost.go).
+	CohostedBy []string
 }
 
 // CourseDocument renders a local course as a Group actor (FEP-1b12) with
@@ -70,7 +73,7 @@ func (u URLs) CourseDocument(ca CourseActor) ([]byte, error) {
 		return nil, fmt.Errorf("encode course %s: %w", iri, err)
 	}
 	ctx := append(append([]any{}, ActorContext[:3]...), mergeContexts(ActorContext[3], ActivityContext[1]))
-	return withContext(body, ctx, map[string]any{
+	return withContext(body, ctx, withCohosts(map[string]any{
 		"assertionMethod": []map[string]any{{
 			"id": AssertionKey(iri), "type": "Multikey", "controller": iri,
 			"publicKeyMultibase": ca.Keys.PublicKeyMultibase(),
@@ -83,7 +86,7 @@ func (u URLs) CourseDocument(ca CourseActor) ([]byte, error) {
 		"version":                   c.Version,
 		"openDiscussion":            c.OpenDiscussion,
 		"language":                  c.Language,
-	})
+	}, ca.CohostedBy))
 }
 
 func mergeContexts(a, b any) map[string]any {

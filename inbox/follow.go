@@ -23,6 +23,9 @@ func (p *Processor) follow(ctx context.Context, tx pgx.Tx, in *Incoming) error {
 	if !ok {
 		return fmt.Errorf("%w: Follow of %s, which is not a course here", errIgnored, in.ObjectIRI())
 	}
+	if done, err := p.cohostFollow(ctx, tx, in, c); done || err != nil { // cohost.go: another instance co-hosts it
+		return err
+	}
 	return p.enroll(ctx, tx, in, c, "follow")
 }
 

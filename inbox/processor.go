@@ -295,6 +295,9 @@ func (p *Processor) apply(ctx context.Context, tx pgx.Tx, in *Incoming) error {
 	if done, err := p.coauthor(ctx, tx, in); done || err != nil { // invite.go, coauthor.go
 		return err
 	}
+	if done, err := p.cohost(ctx, tx, in); done || err != nil { // cohost.go
+		return err
+	}
 	switch in.Type {
 	case "Follow":
 		return p.follow(ctx, tx, in)

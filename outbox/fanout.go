@@ -35,6 +35,11 @@ func (w *fanoutWorker) Work(ctx context.Context, job *river.Job[fanoutArgs]) err
 				return fmt.Errorf("fan out %s: %w", job.Args.ActivityID, err)
 			}
 			inboxes = append(members, inboxes...)
+			cohosts, err := cohostTargets(ctx, tx, job.Args.FollowersOf, job.Args.FollowersVia) // cohost_targets.go
+			if err != nil {
+				return fmt.Errorf("fan out %s: %w", job.Args.ActivityID, err)
+			}
+			inboxes = append(inboxes, cohosts...)
 		}
 		batches := batchByHost(inboxes, MaxInboxesPerJob)
 		params := make([]river.InsertManyParams, len(batches))

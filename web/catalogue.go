@@ -17,6 +17,12 @@ const excerptLen = 200
 type catalogueCourse struct {
 	Slug, Title, Excerpt, Handle string
 	Members                      int
+	Language                     string
+	Tags                         []string
+	// IRI, Host and Cohosted describe a course of another server this
+	// instance co-hosts (Slug is then empty).
+	IRI, Host string
+	Cohosted  bool
 }
 
 // remoteCourse is a course on another server as the pages show it: its
@@ -28,25 +34,44 @@ type remoteCourse struct {
 type catalogueData struct {
 	Courses []catalogueCourse
 	Remote  []remoteCourse
+	Query   courses.CatalogueQuery
+	Search  bool // a search: Courses are its results
 }
 
-// catalogue lists the local courses and, for a signed-in user, their
+// catalogue lists the local and co-hosted courses (?q= words of the
+// title, ?tag=, ?lang= narrow it) and, for a signed-in user, their
 // enrollments in courses on other servers. It costs a bounded number of
 // queries whatever the number of courses and enrollments (one for the
 // courses and their member counts; for a signed-in user one for the
 // enrollments and one for the stored remote courses), and never fetches.
+// Peers asking for ActivityStreams are sent to the published catalogue.
 func (h *Handler) catalogue(w http.ResponseWriter, r *http.Request) {
-	h.publicPage(w, r, "catalogue", "", func(ctx context.Context) (page, []courses.Scope, error) {
-		list, err := h.cfg.Store.CourseListings(ctx, catalogueLimit)
+	if federation.WantsActivityJSON(r) {
+		http.Redirect(w, r, "/catalogue", http.StatusSeeOther)
+		return
+	}
+	q := courses.CatalogueQuery{Title: r.URL.Query().Get("q"), Tag: r.URL.Query().Get("tag"), Language: r.URL.Query().Get("lang")}
+	if err := q.Validate(); err != nil {
+		_, msg, _ := actionError(err)
+		h.renderError(w, r, http.StatusBadRequest, "Bad search", msg)
+		return
+	}
+	load := func(ctx context.Context) (page, []courses.Scope, error) {
+		list, err := h.cfg.Store.Catalogue(ctx, q, h.cfg.URLs.Base(), catalogueLimit, 0)
 		if err != nil {
 			return page{}, nil, err
 		}
-		var data catalogueData
+		data := catalogueData{Query: q, Search: !q.Empty()}
 		for _, c := range list {
-			data.Courses = append(data.Courses, catalogueCourse{
-				Slug: c.Slug, Title: c.Title, Members: c.Members, Handle: h.courseHandle(c.Course),
-				Excerpt: h.cfg.Store.Content().Excerpt(c.Summary, excerptLen),
-			})
+			cc := catalogueCourse{Slug: c.Slug, Title: c.Title, Members: c.Members, Handle: c.Handle,
+				Language: c.Language, Tags: c.Tags, IRI: c.IRI, Host: c.Host, Cohosted: c.Cohosted}
+			if c.Cohosted {
+				cc.Excerpt = h.cfg.Store.Content().ExcerptHTML(c.Summary, excerptLen)
+			} else {
+				cc.Handle = "@" + c.Slug + "@" + h.cfg.Host
+				cc.Excerpt = h.cfg.Store.Content().Excerpt(c.Summary, excerptLen)
+			}
+			data.Courses = append(data.Courses, cc)
 		}
 		if me := viewer(r); me != nil {
 			ens, err := h.cfg.Store.EnrollmentsOf(ctx, h.cfg.Pool, me.ID)
@@ -69,8 +94,18 @@ func (h *Handler) catalogue(w http.ResponseWriter, r *http.Request) {
 		}
 		return page{Name: "catalogue", Title: "Courses", Data: data, Meta: pageMeta{
 			OGType: "website", URL: h.cfg.URLs.Base() + "/courses", Description: "The courses of " + h.cfg.Host,
+			Alternate: h.cfg.URLs.CatalogueIRI(),
 		}}, []courses.Scope{courses.CataloguesScope}, nil
-	})
+	}
+	if !q.Empty() { // searches are not kept: every query would be a cache entry
+		p, _, err := load(r.Context())
+		if h.pageFailed(w, r, "", err) {
+			return
+		}
+		h.renderWith(w, r, http.StatusOK, p)
+		return
+	}
+	h.publicPage(w, r, "catalogue", "", load)
 }
 
 // describeStored names a remote course from the stored actors, or by its

@@ -50,6 +50,8 @@ type coursePage struct {
 	Edit                    courseForm
 
 	FollowHandle string // the remote-follow form's input
+
+	Cohosts []cohostView // the instances co-hosting the course (cohost_course.go)
 }
 
 // CoursePage writes the HTML page of the local course slug, or a 404 page.
@@ -140,6 +142,9 @@ func (h *Handler) loadCourse(ctx context.Context, r *http.Request, c courses.Cou
 		return p, err
 	}
 	if p.MemberCount, err = store.MemberCount(ctx, q, c.ID); err != nil {
+		return p, err
+	}
+	if p.Cohosts, err = h.courseCohosts(ctx, c); err != nil {
 		return p, err
 	}
 	var myIRI string

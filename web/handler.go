@@ -138,6 +138,7 @@ func (h *Handler) Routes(r chi.Router) {
 			h.invitationRoutes(r)     // invitations.go
 			h.moderationRoutes(r)
 			h.badgeRoutes(r)
+			h.cohostRoutes(r) // cohost.go
 		})
 		h.BadgeAPIRoutes(r)
 	})

@@ -27,12 +27,13 @@ var pageNames = []string{
 	"report", "moderation", "admin_domains", "admin_log",
 	"badges", "credential", "verify", "achievement", "tag",
 	"course_coauthors", "invitations", "remote_syllabus", "remote_module",
+	"cohosted", "cohosted_module", "admin_cohost", // co-hosting (cohost.go)
 }
 
 func parsePages() (map[string]*pageTemplate, error) {
 	pages := make(map[string]*pageTemplate, len(pageNames))
 	for _, name := range pageNames {
-		t, err := template.New(name).Funcs(template.FuncMap{"add": func(a, b int) int { return a + b }}).ParseFS(assets, "templates/layout.html", "templates/parts.html", "templates/module_parts.html", "templates/badge_parts.html", "templates/remote_syllabus_parts.html", "templates/"+name+".html")
+		t, err := template.New(name).Funcs(template.FuncMap{"add": func(a, b int) int { return a + b }}).ParseFS(assets, "templates/layout.html", "templates/parts.html", "templates/module_parts.html", "templates/badge_parts.html", "templates/remote_syllabus_parts.html", "templates/cohost_parts.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("parse page %s: %w", name, err)
 		}

@@ -31,6 +31,9 @@ type config struct {
 	ClientAddrHeader string
 	// DeliveryRetention is how long finished delivery jobs are kept.
 	DeliveryRetention time.Duration
+	// CohostRefresh is how often co-hosted courses are refetched (cohost.go);
+	// zero never.
+	CohostRefresh time.Duration
 
 	// retryDelay overrides the delivery backoff; tests shorten it.
 	retryDelay func(attempt int) time.Duration
@@ -86,6 +89,11 @@ func serveFlags(fs *flag.FlagSet, c *config) {
 		retention = 24 * time.Hour
 	}
 	fs.DurationVar(&c.DeliveryRetention, "delivery-retention", retention, "how long finished delivery jobs (completed, cancelled, discarded) are kept before River deletes them (COLEARN_DELIVERY_RETENTION)")
+	refresh, err := time.ParseDuration(envOr("COLEARN_COHOST_REFRESH", "1h"))
+	if err != nil {
+		refresh = time.Hour
+	}
+	fs.DurationVar(&c.CohostRefresh, "cohost-refresh", refresh, "how often the mirrors of co-hosted courses are refetched from their servers; 0 never (COLEARN_COHOST_REFRESH)")
 }
 
 // newFlagSet makes a flag set that prints its usage to stderr.

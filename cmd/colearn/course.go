@@ -22,6 +22,9 @@ func courseCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if len(args) > 0 && (args[0] == "export" || args[0] == "import") {
 		return courseArchiveCommand(ctx, args, stdout, stderr)
 	}
+	if len(args) > 0 && (args[0] == "cohost" || args[0] == "uncohost" || args[0] == "cohosted") {
+		return cohostCommand(ctx, args, stdout, stderr) // cohost.go
+	}
 	if len(args) > 0 && (args[0] == "invite" || args[0] == "grants" || args[0] == "revoke") {
 		return grantsCommand(ctx, args, stdout, stderr) // coauthor.go
 	}

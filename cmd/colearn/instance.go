@@ -133,7 +133,11 @@ func newInstance(ctx context.Context, cfg config, pool *pgxpool.Pool, log *slog.
 		cancel()
 		return nil, fmt.Errorf("start delivery workers: %w", err)
 	}
-	in.workers.Add(2)
+	in.workers.Add(3)
+	go func() {
+		defer in.workers.Done()
+		refreshCohosted(runCtx, in.actions, cfg.CohostRefresh, log) // cohost.go
+	}()
 	go func() {
 		defer in.workers.Done()
 		in.processor.Run(runCtx)

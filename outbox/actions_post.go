@@ -45,7 +45,7 @@ func (a *Actions) Post(ctx context.Context, u courses.User, courseIRI, markdown,
 			p = saved
 			return a.Sender.AnnounceToMembers(ctx, tx, c, vocab.IRI(p.IRI), p.InReplyTo == "")
 		}
-		inbox, err := a.remoteCourseInbox(ctx, tx, u, courseIRI)
+		group, err := a.remoteGroup(ctx, tx, u, courseIRI)
 		if err != nil {
 			return err
 		}
@@ -54,9 +54,10 @@ func (a *Actions) Post(ctx context.Context, u courses.User, courseIRI, markdown,
 			return err
 		}
 		p = saved
+		to, cc := postAddressing(group)
 		act := federation.NewActivity(a.urls().Activity(federation.NewID()), vocab.CreateType, p.AuthorIRI,
-			federation.PostObject(p), courseIRI, []string{courseIRI, federation.Public}, []string{federation.Followers(courseIRI)})
-		return a.Sender.FromUser(ctx, tx, u, act, inbox)
+			federation.PostObject(p), courseIRI, to, cc)
+		return a.Sender.FromUser(ctx, tx, u, act, group.Inbox)
 	})
 	return p, err
 }
@@ -168,24 +169,9 @@ func (a *Actions) RemovePost(ctx context.Context, moderator courses.User, postIR
 }
 
 // removePost takes postIRI out of local course c's discussion, as the
-// moderator named by: the course sends Delete of it (colearn instances drop
-// their copies) and Undo of each Announce that boosted it (Mastodon drops
-// the boost), and the removal is logged.
+// moderator named by (see Sender.RemovePost).
 func (a *Actions) removePost(ctx context.Context, tx pgx.Tx, by string, c courses.Course, postIRI, reason string, reportID int64) error {
-	if _, err := a.Courses.DeletePost(ctx, tx, postIRI); err != nil {
-		return err
-	}
-	courseIRI := a.urls().Course(c.Slug)
-	act := federation.NewActivity(a.urls().Activity(federation.NewID()), vocab.DeleteType, courseIRI,
-		vocab.IRI(postIRI), courseIRI, []string{federation.Followers(courseIRI)}, []string{federation.Public})
-	if err := a.Sender.FromCourse(ctx, tx, c, act, true); err != nil {
-		return err
-	}
-	if err := a.Sender.UndoAnnounces(ctx, tx, c, postIRI); err != nil {
-		return err
-	}
-	return a.Courses.LogModeration(ctx, tx, courses.ModAction{Actor: by, Action: courses.ModPostRemove, Target: postIRI,
-		CourseIRI: courseIRI, ReportID: reportID, Reason: reason})
+	return a.Sender.RemovePost(ctx, tx, a.Courses, c, by, postIRI, reason, reportID)
 }
 
 // Announce posts a short announcement (Markdown) from a local course, as

@@ -47,6 +47,11 @@ func (p *Processor) enroll(ctx context.Context, tx pgx.Tx, in *Incoming, c cours
 	if err != nil {
 		return err
 	}
+	if flooded, err := floodedHost(ctx, tx, c.ID, actor.IRI); err != nil {
+		return err
+	} else if flooded {
+		c.ManuallyApproves = true // new requests from that host wait for a moderator (follow_budget.go)
+	}
 	m, err := p.Courses.Enroll(ctx, tx, c, courses.Member{
 		ActorIRI: actor.IRI, Name: actor.DisplayName(), Handle: actor.Handle(),
 		Inbox: actor.Inbox, SharedInbox: actor.SharedInbox, Via: via, RequestID: in.ID,

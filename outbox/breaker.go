@@ -116,7 +116,15 @@ func (b *breaker) failure(ctx context.Context, host string) (time.Time, error) {
 // be healthy is written at most once per successEvery.
 func (b *breaker) success(ctx context.Context, host string) error {
 	now := time.Now()
-	if st, ok := b.cached(host, now); ok && st.failures == 0 && !st.pausedUntil.After(now) && now.Sub(st.successSaveAt) < b.successEvery {
+	// What pausedUntil read when the job started is recent enough here: a
+	// job to a healthy host may deliver for longer than fresh, and writing
+	// (a durable commit) after every delivery would cost more than the
+	// delivery. Failures another process records meanwhile are reset by
+	// the next write, at most successEvery later.
+	b.mu.Lock()
+	st, ok := b.hosts[host]
+	b.mu.Unlock()
+	if ok && now.Sub(st.readAt) < b.successEvery && st.failures == 0 && !st.pausedUntil.After(now) && now.Sub(st.successSaveAt) < b.successEvery {
 		return nil
 	}
 	_, err := b.pool.Exec(ctx, `

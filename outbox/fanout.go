@@ -63,31 +63,43 @@ func (w *fanoutWorker) Work(ctx context.Context, job *river.Job[fanoutArgs]) err
 // distinct sharedInbox strings a host's actors declare, the host gets one
 // delivery: a peer cannot make a course post to it a thousand times.
 func memberTargets(ctx context.Context, tx pgx.Tx, courseID int64, via string) ([]string, error) {
+	// PostgreSQL collapses the members to their distinct shared inboxes with
+	// a count each (a hundred rows for ten thousand members on a hundred
+	// servers), plus the personal inboxes of members without one; hosts are
+	// still told apart here, by hostOf, the same parse the delivery uses.
 	rows, err := tx.Query(ctx, `
-		SELECT inbox, shared_inbox FROM course_members
+		SELECT shared_inbox, '', count(*) FROM course_members
 		WHERE course_id = $1 AND state = 'accepted' AND user_id IS NULL
-		  AND ($2 = '' OR via = $2) AND (shared_inbox <> '' OR inbox <> '')`, courseID, via)
+		  AND ($2 = '' OR via = $2) AND shared_inbox <> ''
+		GROUP BY shared_inbox
+		UNION ALL
+		SELECT '', inbox, 0 FROM course_members
+		WHERE course_id = $1 AND state = 'accepted' AND user_id IS NULL
+		  AND ($2 = '' OR via = $2) AND shared_inbox = '' AND inbox <> ''`, courseID, via)
 	if err != nil {
 		return nil, fmt.Errorf("member inboxes of course %d: %w", courseID, err)
 	}
-	type pair struct{ inbox, shared string }
-	pairs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (pair, error) {
-		var p pair
-		return p, r.Scan(&p.inbox, &p.shared)
+	type target struct {
+		shared, inbox string
+		members       int
+	}
+	targets, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (target, error) {
+		var t target
+		return t, r.Scan(&t.shared, &t.inbox, &t.members)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("member inboxes of course %d: %w", courseID, err)
 	}
 	votes := make(map[string]map[string]int) // host → shared inbox → members naming it
-	for _, p := range pairs {
-		if p.shared == "" {
+	for _, t := range targets {
+		if t.shared == "" {
 			continue
 		}
-		h := hostOf(p.shared)
+		h := hostOf(t.shared)
 		if votes[h] == nil {
 			votes[h] = make(map[string]int)
 		}
-		votes[h][p.shared]++
+		votes[h][t.shared] += t.members
 	}
 	var out []string
 	for _, byURL := range votes {
@@ -99,9 +111,9 @@ func memberTargets(ctx context.Context, tx pgx.Tx, courseID int64, via string) (
 		}
 		out = append(out, best)
 	}
-	for _, p := range pairs {
-		if p.shared == "" && p.inbox != "" && votes[hostOf(p.inbox)] == nil {
-			out = append(out, p.inbox)
+	for _, t := range targets {
+		if t.shared == "" && votes[hostOf(t.inbox)] == nil {
+			out = append(out, t.inbox)
 		}
 	}
 	return out, nil

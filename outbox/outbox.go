@@ -46,7 +46,11 @@ type Config struct {
 	Client *federation.Client
 	// Logger receives delivery outcomes and River's own logs (default: discard).
 	Logger *slog.Logger
-	// Workers is how many deliveries run at once in this process (default 20).
+	// Workers is how many delivery jobs run at once in this process
+	// (default 100). A job is mostly waiting on a peer, and one fetch of
+	// River's takes at most this many jobs, so it is sized to take a
+	// post's jobs for a hundred servers in one go; signing, the CPU part,
+	// runs on every core whatever the number.
 	Workers int
 	// GoneFunc is called when an inbox answers 410 Gone, so that the actor
 	// behind it can be dropped from rosters (may be nil). The inbox may be a
@@ -97,7 +101,7 @@ func New(cfg Config) (*Outbox, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.Workers <= 0 {
-		cfg.Workers = 20
+		cfg.Workers = 100
 	}
 	if cfg.RetryDelayFunc == nil {
 		cfg.RetryDelayFunc = Backoff

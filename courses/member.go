@@ -39,6 +39,9 @@ type Member struct {
 	Via         string // local, follow or join
 	RequestID   string // the Follow or Join that asked
 	JoinedAt    time.Time
+	// MovedTo is the account a remote member moved to (Move), when Roster
+	// found one (remote_actor.go).
+	MovedTo string
 }
 
 // Roles and states of a membership.
@@ -352,5 +355,9 @@ func (s *Store) Roster(ctx context.Context, q Querier, courseID int64, limit int
 	if err != nil {
 		return nil, fmt.Errorf("roster of course %d: %w", courseID, err)
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Member, error) { return scanMember(r) })
+	ms, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Member, error) { return scanMember(r) })
+	if err != nil {
+		return nil, fmt.Errorf("roster of course %d: %w", courseID, err)
+	}
+	return ms, withMoves(ctx, q, ms)
 }

@@ -57,7 +57,7 @@ func TestRemoteActorChanges(t *testing.T) {
 	}
 	courseIRI := a.urls.Course(course.Slug)
 	peer := peertest.Start(t)
-	join := func(actor *peertest.Actor) {
+	join := func(t *testing.T, actor *peertest.Actor) {
 		t.Helper()
 		sendAs(t, peer, actor, courseIRI+"/inbox", actor.Activity("Follow", map[string]any{"object": courseIRI}))
 		eventually(t, actor.IRI+" enrolled", 15*time.Second, func() (bool, error) {
@@ -65,7 +65,7 @@ func TestRemoteActorChanges(t *testing.T) {
 			return err == nil && m.State == courses.StateAccepted, nil
 		})
 	}
-	member := func(actor *peertest.Actor) courses.Member {
+	member := func(t *testing.T, actor *peertest.Actor) courses.Member {
 		t.Helper()
 		m, err := a.courses.MemberOf(ctx, a.pool, course.ID, actor.IRI)
 		if err != nil {
@@ -74,8 +74,8 @@ func TestRemoteActorChanges(t *testing.T) {
 		return m
 	}
 	bob, eve := peer.NewActor("bob"), peer.NewActor("eve")
-	join(bob) // eve is no member: one shared inbox votes for the host (memberTargets)
-	if m := member(bob); m.Inbox != bob.IRI+"/inbox" || m.SharedInbox != peer.URL+"/inbox" {
+	join(t, bob) // eve is no member: one shared inbox votes for the host (memberTargets)
+	if m := member(t, bob); m.Inbox != bob.IRI+"/inbox" || m.SharedInbox != peer.URL+"/inbox" {
 		t.Fatalf("bob's member row: inbox %q shared %q", m.Inbox, m.SharedInbox)
 	}
 
@@ -88,7 +88,7 @@ func TestRemoteActorChanges(t *testing.T) {
 		if reason := appliedActivity(t, a, id); reason != "" {
 			t.Fatalf("bob's Update: %s", reason)
 		}
-		m := member(bob)
+		m := member(t, bob)
 		if m.Inbox != bob.IRI+"/inbox2" || m.SharedInbox != peer.URL+"/shared2" || m.Name != "Bob, renamed" {
 			t.Fatalf("after the Update bob's row: %q %q %q", m.Inbox, m.SharedInbox, m.Name)
 		}
@@ -116,7 +116,7 @@ func TestRemoteActorChanges(t *testing.T) {
 		lie["endpoints"] = map[string]any{"sharedInbox": peer.URL + "/shared-lie"}
 		id := sendAs(t, peer, bob, courseIRI+"/inbox", bob.Activity("Update", map[string]any{"object": lie}))
 		appliedActivity(t, a, id)
-		if m := member(bob); m.Inbox != bob.IRI+"/inbox2" || m.SharedInbox != peer.URL+"/shared2" {
+		if m := member(t, bob); m.Inbox != bob.IRI+"/inbox2" || m.SharedInbox != peer.URL+"/shared2" {
 			t.Errorf("an Update whose body the origin contradicts moved bob's inboxes to %q %q", m.Inbox, m.SharedInbox)
 		}
 		var stored string
@@ -134,12 +134,12 @@ func TestRemoteActorChanges(t *testing.T) {
 		if reason := appliedActivity(t, a, id); !strings.Contains(reason, "may not update") {
 			t.Errorf("eve's Update of bob recorded %q, want a refusal", reason)
 		}
-		if m := member(bob); m.Inbox != bob.IRI+"/inbox2" {
+		if m := member(t, bob); m.Inbox != bob.IRI+"/inbox2" {
 			t.Errorf("eve's Update of bob moved his inbox to %q", m.Inbox)
 		}
 		id = sendAs(t, peer, bob, courseIRI+"/inbox", bob.Activity("Update", map[string]any{"object": bob.IRI}))
 		appliedActivity(t, a, id)
-		if m := member(bob); m.Inbox != bob.IRI+"/inbox3" {
+		if m := member(t, bob); m.Inbox != bob.IRI+"/inbox3" {
 			t.Errorf("bob's own Update left his inbox at %q", m.Inbox)
 		}
 	})
@@ -160,7 +160,7 @@ func TestRemoteActorChanges(t *testing.T) {
 		if reason := appliedActivity(t, a, id); !strings.Contains(reason, "still serves") {
 			t.Errorf("the premature Delete recorded %q, want a refusal", reason)
 		}
-		member(bob)
+		member(t, bob)
 		if p, err := a.post(ctx, noteIRI); err != nil || p.Deleted {
 			t.Errorf("bob's post after a Delete his origin contradicts: %+v %v", p, err)
 		}
@@ -190,7 +190,7 @@ func TestRemoteActorChanges(t *testing.T) {
 
 	t.Run("MoveNeedsAlsoKnownAs", func(t *testing.T) {
 		carol, dave := peer.NewActor("carol"), peer.NewActor("dave")
-		join(carol)
+		join(t, carol)
 		move := func() string {
 			return sendAs(t, peer, carol, courseIRI+"/inbox", carol.Activity("Move", map[string]any{
 				"id": fmt.Sprintf("%s/moves/%d", carol.IRI, time.Now().UnixNano()), "object": carol.IRI, "target": dave.IRI}))

@@ -205,7 +205,8 @@ func (s *Store) SetRole(ctx context.Context, q Querier, courseID int64, actorIRI
 }
 
 // RemoveGone drops an actor whose server answered 410 Gone from every
-// roster; inbox may be the actor IRI or its personal inbox.
+// roster, and ends its follows of local users (user_follower.go); inbox
+// may be the actor IRI or its personal inbox.
 func (s *Store) RemoveGone(ctx context.Context, q Querier, iriOrInbox string) (int64, error) {
 	rows, err := q.Query(ctx, `DELETE FROM course_members WHERE user_id IS NULL AND role <> 'owner' AND (actor_iri = $1 OR inbox = $1)
 		RETURNING course_id`, iriOrInbox)
@@ -215,6 +216,13 @@ func (s *Store) RemoveGone(ctx context.Context, q Querier, iriOrInbox string) (i
 	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
 	if err != nil {
 		return 0, fmt.Errorf("remove gone %s: %w", iriOrInbox, err)
+	}
+	users, err := s.removeGoneFollower(ctx, q, iriOrInbox)
+	if err != nil {
+		return 0, err
+	}
+	if err := s.Changed(ctx, q, actorScopes(nil, users)...); err != nil {
+		return 0, err
 	}
 	scopes := []Scope{CataloguesScope}
 	seen := map[int64]bool{}

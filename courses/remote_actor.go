@@ -49,19 +49,10 @@ func (s *Store) RefreshRemoteActor(ctx context.Context, q Querier, a RemoteActor
 // posts are hidden (deleted, with tombstones, so no late copy brings them
 // back). It returns the posts it hid, for their boosts to be undone.
 func (s *Store) ForgetActor(ctx context.Context, q Querier, actorIRI string) ([]Post, error) {
-	if _, err := s.RemoveGone(ctx, q, actorIRI); err != nil {
+	if _, err := s.RemoveGone(ctx, q, actorIRI); err != nil { // memberships and follows
 		return nil, err
 	}
-	rows, err := q.Query(ctx, `DELETE FROM user_followers f USING users u WHERE f.actor_iri = $1 AND u.id = f.user_id
-		RETURNING u.username`, actorIRI)
-	if err != nil {
-		return nil, fmt.Errorf("forget %s: %w", actorIRI, err)
-	}
-	users, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return nil, fmt.Errorf("forget %s: %w", actorIRI, err)
-	}
-	rows, err = q.Query(ctx, `UPDATE posts SET deleted = true, content = '', name = '', updated = now()
+	rows, err := q.Query(ctx, `UPDATE posts SET deleted = true, content = '', name = '', updated = now()
 		WHERE author_iri = $1 AND NOT deleted AND NOT local RETURNING `+postColumns, actorIRI)
 	if err != nil {
 		return nil, fmt.Errorf("hide posts of %s: %w", actorIRI, err)
@@ -78,7 +69,7 @@ func (s *Store) ForgetActor(ctx context.Context, q Querier, actorIRI string) ([]
 			return nil, err
 		}
 	}
-	return posts, s.Changed(ctx, q, actorScopes(nil, users)...)
+	return posts, nil
 }
 
 // Move is a remote actor's move to another account.

@@ -129,3 +129,18 @@ func (s *Store) RemoveDomainFollowers(ctx context.Context, q Querier, blocked st
 	}
 	return n, s.Changed(ctx, q, scopes...)
 }
+
+// removeGoneFollower ends the follows of local users by the actor whose IRI
+// or personal inbox is iriOrInbox, and returns the users who lost one.
+func (s *Store) removeGoneFollower(ctx context.Context, q Querier, iriOrInbox string) ([]string, error) {
+	rows, err := q.Query(ctx, `DELETE FROM user_followers f USING users u
+		WHERE (f.actor_iri = $1 OR f.inbox = $1) AND u.id = f.user_id RETURNING u.username`, iriOrInbox)
+	if err != nil {
+		return nil, fmt.Errorf("remove gone follower %s: %w", iriOrInbox, err)
+	}
+	users, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("remove gone follower %s: %w", iriOrInbox, err)
+	}
+	return users, nil
+}

@@ -54,9 +54,10 @@ func postFrom(o *vocab.Object, courseIRI string, author federation.RemoteActor) 
 	return p
 }
 
-// isPostType reports whether o is something colearn keeps as a post.
+// isPostType reports whether o is something colearn keeps as a post: a
+// Note, an Article, or a Page (Lemmy's and Mbin's posts in groups).
 func isPostType(o *vocab.Object) bool {
-	return o.Type == vocab.NoteType || o.Type == vocab.ArticleType
+	return o.Type == vocab.NoteType || o.Type == vocab.ArticleType || o.Type == vocab.PageType
 }
 
 // attributedTo returns the first attributedTo of o.

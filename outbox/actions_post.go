@@ -48,7 +48,7 @@ func (a *Actions) Post(ctx context.Context, u courses.User, courseIRI, markdown,
 			}
 			return a.toUserFollowers(ctx, tx, u, p) // user_followers.go
 		}
-		inbox, err := a.remoteCourseInbox(ctx, tx, u, courseIRI)
+		group, err := a.remoteGroup(ctx, tx, u, courseIRI)
 		if err != nil {
 			return err
 		}
@@ -57,9 +57,10 @@ func (a *Actions) Post(ctx context.Context, u courses.User, courseIRI, markdown,
 			return err
 		}
 		p = saved
+		to, cc := postAddressing(group)
 		act := federation.NewActivity(a.urls().Activity(federation.NewID()), vocab.CreateType, p.AuthorIRI,
-			federation.PostObject(p), courseIRI, []string{courseIRI, federation.Public}, []string{federation.Followers(courseIRI)})
-		return a.Sender.FromUserToFollowers(ctx, tx, u, withUserFollowers(act), inbox)
+			federation.PostObject(p), courseIRI, to, cc)
+		return a.Sender.FromUserToFollowers(ctx, tx, u, withUserFollowers(act), group.Inbox)
 	})
 	return p, err
 }

@@ -25,7 +25,7 @@ var pageNames = []string{
 	"home", "signup", "signin", "profile", "profile_edit", "admin", "error",
 	"catalogue", "course_new", "course", "conflict", "remote", "remote_course", "post", "module", "module_progress",
 	"report", "moderation", "admin_domains", "admin_log",
-	"badges", "credential", "verify", "achievement",
+	"badges", "credential", "verify", "achievement", "tag",
 }
 
 func parsePages() (map[string]*pageTemplate, error) {

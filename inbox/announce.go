@@ -72,6 +72,11 @@ func (p *Processor) announce(ctx context.Context, tx pgx.Tx, in *Incoming) error
 	if !isPublic(raw) {
 		return fmt.Errorf("announced post %s: %w", o.ID, errNotPublic)
 	}
+	if ok, err := p.postOfGroup(ctx, tx, o, in.Actor); err != nil {
+		return err
+	} else if !ok {
+		return fmt.Errorf("%w: announced post %s is neither addressed to %s nor a reply in its discussion", errIgnored, o.ID, in.Actor)
+	}
 	authorIRI := attributedTo(o)
 	if !mayAuthor(o.ID.String(), authorIRI) {
 		return fmt.Errorf("post %s is attributed to %q on another origin: %w", o.ID, authorIRI, courses.ErrForbidden)
@@ -86,6 +91,35 @@ func (p *Processor) announce(ctx context.Context, tx pgx.Tx, in *Incoming) error
 	}
 	_, _, err = p.Courses.SavePost(ctx, tx, post)
 	return err
+}
+
+// postOfGroup reports whether post o belongs to the discussion of group,
+// by the same rule a course applies to what it is sent: the post names the
+// group (audience, to, cc or context), or replies to a post already kept
+// under the group. A group cannot claim a post written for another
+// community, which would then be refused to its real group as not its own.
+func (p *Processor) postOfGroup(ctx context.Context, q courses.Querier, o *vocab.Object, group string) (bool, error) {
+	for _, col := range []vocab.ItemCollection{o.Audience, o.To, o.CC} {
+		for _, it := range col {
+			if it.GetLink().String() == group {
+				return true, nil
+			}
+		}
+	}
+	if o.Context != nil && o.Context.GetLink().String() == group {
+		return true, nil
+	}
+	if o.InReplyTo == nil {
+		return false, nil
+	}
+	parent, err := p.Courses.PostByIRI(ctx, q, o.InReplyTo.GetLink().String())
+	if errors.Is(err, courses.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return parent.CourseIRI == group, nil
 }
 
 // announcement is what an Announce boosts: the post's id, the activity

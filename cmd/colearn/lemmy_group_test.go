@@ -204,6 +204,39 @@ func TestLemmyGroupEnrollsAndAnnounces(t *testing.T) {
 		t.Errorf("the forged words are shown, or the origin's are not")
 	}
 
+	// A post on the community's own origin (so believed as embedded)
+	// attributed to an actor whose document there names a victim on
+	// another server: the resolver follows the id to the victim, and the
+	// post must not be stored under the victim's name.
+	lemmy.Serve("/u/liar", map[string]any{"@context": "https://www.w3.org/ns/activitystreams", "id": mia.IRI, "type": "Person"})
+	liarPage := lemmyPage(lemmy.URL+"/post/3", lemmy.URL+"/u/liar", golang.IRI, "Mia confesses", "<p>Words mia never wrote</p>")
+	id, _, _ = golang.Announce(ctx, a.urls.SharedInbox(), lemmyCreate(lemmy.URL+"/u/liar", liarPage, golang.IRI))
+	if reason := a.applied(t, id); !strings.Contains(reason, "is served as") {
+		t.Errorf("a post credited through another actor's document: recorded %q", reason)
+	}
+	if _, err := a.courses.PostByIRI(ctx, a.pool, lemmy.URL+"/post/3"); err == nil {
+		t.Errorf("a post whose author's document names someone else was stored")
+	}
+
+	// The community announces a post written for another community: it is
+	// not taken as this community's (its real community could no longer
+	// claim it here).
+	elsewhereID := other.URL + "/notes/elsewhere"
+	other.Serve("/notes/elsewhere", map[string]any{
+		"@context": "https://www.w3.org/ns/activitystreams", "id": elsewhereID, "type": "Note", "attributedTo": mia.IRI,
+		"content": "<p>For the Rust folks</p>", "to": []string{peertest.Public}, "audience": other.URL + "/c/rust",
+	})
+	id, _, _ = golang.Announce(ctx, a.urls.SharedInbox(), map[string]any{
+		"id": elsewhereID + "/create", "type": "Create", "actor": mia.IRI, "object": elsewhereID,
+		"to": []string{golang.IRI, peertest.Public}, "audience": golang.IRI,
+	})
+	if reason := a.applied(t, id); !strings.Contains(reason, "neither addressed") {
+		t.Errorf("an Announce of another community's post: recorded %q", reason)
+	}
+	if _, err := a.courses.PostByIRI(ctx, a.pool, elsewhereID); err == nil {
+		t.Errorf("a post written for another community was stored under this one")
+	}
+
 	// A community nobody here joined: its Announce changes nothing.
 	rust := lemmy.NewLemmyCommunity("rust", "Rustaceans")
 	rustPage := lemmyPage(lemmy.URL+"/post/2", ada.IRI, rust.IRI, "Borrowing", "<p>Borrowing explained</p>")

@@ -39,6 +39,9 @@ type Member struct {
 	Via         string // local, follow or join
 	RequestID   string // the Follow or Join that asked
 	JoinedAt    time.Time
+	// MovedTo is the account a remote member moved to (Move), when Roster
+	// found one (remote_actor.go).
+	MovedTo string
 }
 
 // Roles and states of a membership.
@@ -202,7 +205,8 @@ func (s *Store) SetRole(ctx context.Context, q Querier, courseID int64, actorIRI
 }
 
 // RemoveGone drops an actor whose server answered 410 Gone from every
-// roster; inbox may be the actor IRI or its personal inbox.
+// roster, and ends its follows of local users (user_follower.go); inbox
+// may be the actor IRI or its personal inbox.
 func (s *Store) RemoveGone(ctx context.Context, q Querier, iriOrInbox string) (int64, error) {
 	rows, err := q.Query(ctx, `DELETE FROM course_members WHERE user_id IS NULL AND role <> 'owner' AND (actor_iri = $1 OR inbox = $1)
 		RETURNING course_id`, iriOrInbox)
@@ -212,6 +216,13 @@ func (s *Store) RemoveGone(ctx context.Context, q Querier, iriOrInbox string) (i
 	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
 	if err != nil {
 		return 0, fmt.Errorf("remove gone %s: %w", iriOrInbox, err)
+	}
+	users, err := s.removeGoneFollower(ctx, q, iriOrInbox)
+	if err != nil {
+		return 0, err
+	}
+	if err := s.Changed(ctx, q, actorScopes(nil, users)...); err != nil {
+		return 0, err
 	}
 	scopes := []Scope{CataloguesScope}
 	seen := map[int64]bool{}
@@ -352,5 +363,9 @@ func (s *Store) Roster(ctx context.Context, q Querier, courseID int64, limit int
 	if err != nil {
 		return nil, fmt.Errorf("roster of course %d: %w", courseID, err)
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Member, error) { return scanMember(r) })
+	ms, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Member, error) { return scanMember(r) })
+	if err != nil {
+		return nil, fmt.Errorf("roster of course %d: %w", courseID, err)
+	}
+	return ms, withMoves(ctx, q, ms)
 }

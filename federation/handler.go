@@ -66,7 +66,7 @@ func (h *Handler) Routes(r chi.Router) {
 	// with authorized fetch, every GET of them needs a signature.
 	r.Group(func(r chi.Router) {
 		r.Use(h.SignedGets)
-		r.Get("/users/{name}/followers", h.userCollection("followers"))
+		r.Get("/users/{name}/followers", h.userFollowers) // user_followers.go
 		r.Get("/users/{name}/following", h.userCollection("following"))
 		r.Get("/courses/{slug}/followers", h.courseFollowers)
 		r.Get("/courses/{slug}/following", h.courseFollowing)
@@ -156,8 +156,8 @@ func (h *Handler) userActor(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// userCollection serves a user's followers or following. Users follow and
-// are followed through courses, so both are empty.
+// userCollection serves a user's following, which is empty: colearn
+// users follow courses, not people (followers: user_followers.go).
 func (h *Handler) userCollection(which string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		name := chi.URLParam(r, "name")

@@ -22,8 +22,7 @@ import (
 func (p *Processor) delete(ctx context.Context, tx pgx.Tx, in *Incoming) error {
 	iri := in.ObjectIRI()
 	if iri == in.Actor {
-		_, err := p.Courses.RemoveGone(ctx, tx, in.Actor)
-		return err
+		return p.actorDelete(ctx, tx, in) // actor_delete.go
 	}
 	cur, err := p.Courses.PostByIRI(ctx, tx, iri)
 	if errors.Is(err, courses.ErrNotFound) {

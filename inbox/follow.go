@@ -21,7 +21,7 @@ func (p *Processor) follow(ctx context.Context, tx pgx.Tx, in *Incoming) error {
 		return err
 	}
 	if !ok {
-		return fmt.Errorf("%w: Follow of %s, which is not a course here", errIgnored, in.ObjectIRI())
+		return p.followUser(ctx, tx, in) // follow_user.go
 	}
 	if done, err := p.cohostFollow(ctx, tx, in, c); done || err != nil { // cohost.go: another instance co-hosts it
 		return err

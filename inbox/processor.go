@@ -321,6 +321,8 @@ func (p *Processor) apply(ctx context.Context, tx pgx.Tx, in *Incoming) error {
 		return p.announce(ctx, tx, in)
 	case "Flag":
 		return p.flag(ctx, tx, in)
+	case "Move":
+		return p.actorMove(ctx, tx, in) // actor_move.go
 	case "Offer":
 		return p.badgeOffer(ctx, tx, in)
 	case "Remove":

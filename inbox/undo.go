@@ -27,6 +27,9 @@ func (p *Processor) undo(ctx context.Context, tx pgx.Tx, in *Incoming) error {
 			return err
 		}
 	}
+	if done, err := p.undoUserFollow(ctx, tx, in); done || err != nil { // follow_user.go
+		return err
+	}
 	courseID, err := p.Courses.CourseOfRequest(ctx, tx, in.Actor, undone)
 	if errors.Is(err, courses.ErrNotFound) {
 		// The request may be unknown by id (not arrived yet, or some servers

@@ -17,9 +17,8 @@ import (
 // taken as the Create, with the same rules; the Create that follows then
 // changes nothing, since its post is older.
 func (p *Processor) update(ctx context.Context, tx pgx.Tx, in *Incoming) error {
-	if in.ObjectIRI() == in.Actor {
-		_, err := p.actorOf(in, in.Actor, true)
-		return err
+	if in.updatesActor() {
+		return p.actorUpdate(ctx, tx, in) // actor_update.go
 	}
 	cur, err := p.Courses.PostByIRI(ctx, tx, in.ObjectIRI())
 	if errors.Is(err, courses.ErrNotFound) {

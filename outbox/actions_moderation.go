@@ -59,6 +59,9 @@ func (a *Actions) blockDomainTx(ctx context.Context, tx pgx.Tx, by, host, reason
 	if err != nil {
 		return courses.DomainBlock{}, nil, err
 	}
+	if _, err := a.Courses.RemoveDomainFollowers(ctx, tx, host); err != nil { // of local users (user_follower.go)
+		return courses.DomainBlock{}, nil, err
+	}
 	for _, m := range gone {
 		c, err := a.Courses.CourseByID(ctx, tx, m.CourseID)
 		if err != nil {

@@ -43,7 +43,10 @@ func (a *Actions) Post(ctx context.Context, u courses.User, courseIRI, markdown,
 				return err
 			}
 			p = saved
-			return a.Sender.AnnounceToMembers(ctx, tx, c, vocab.IRI(p.IRI), p.InReplyTo == "")
+			if err := a.Sender.AnnounceToMembers(ctx, tx, c, vocab.IRI(p.IRI), p.InReplyTo == ""); err != nil {
+				return err
+			}
+			return a.toUserFollowers(ctx, tx, u, p) // user_followers.go
 		}
 		group, err := a.remoteGroup(ctx, tx, u, courseIRI)
 		if err != nil {
@@ -57,7 +60,7 @@ func (a *Actions) Post(ctx context.Context, u courses.User, courseIRI, markdown,
 		to, cc := postAddressing(group)
 		act := federation.NewActivity(a.urls().Activity(federation.NewID()), vocab.CreateType, p.AuthorIRI,
 			federation.PostObject(p), courseIRI, to, cc)
-		return a.Sender.FromUser(ctx, tx, u, act, group.Inbox)
+		return a.Sender.FromUserToFollowers(ctx, tx, u, withUserFollowers(act), group.Inbox)
 	})
 	return p, err
 }
@@ -122,13 +125,13 @@ func (a *Actions) relay(ctx context.Context, tx pgx.Tx, u courses.User, p course
 		if err != nil {
 			return err
 		}
-		return a.Sender.FromUser(ctx, tx, u, act, inboxes...)
+		return a.Sender.FromUserToFollowers(ctx, tx, u, withUserFollowers(act), inboxes...)
 	}
 	inbox, err := a.remoteCourseInbox(ctx, tx, u, p.CourseIRI)
 	if err != nil {
 		return err
 	}
-	return a.Sender.FromUser(ctx, tx, u, act, inbox)
+	return a.Sender.FromUserToFollowers(ctx, tx, u, withUserFollowers(act), inbox)
 }
 
 func (a *Actions) ownPost(ctx context.Context, q courses.Querier, u courses.User, postIRI string) (courses.Post, error) {

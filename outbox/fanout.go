@@ -41,6 +41,13 @@ func (w *fanoutWorker) Work(ctx context.Context, job *river.Job[fanoutArgs]) err
 			}
 			inboxes = append(inboxes, cohosts...)
 		}
+		if job.Args.UserFollowersOf != 0 {
+			followers, err := userFollowerTargets(ctx, tx, job.Args.UserFollowersOf) // user_followers.go
+			if err != nil {
+				return fmt.Errorf("fan out %s: %w", job.Args.ActivityID, err)
+			}
+			inboxes = append(inboxes, followers...)
+		}
 		batches := batchByHost(inboxes, MaxInboxesPerJob)
 		params := make([]river.InsertManyParams, len(batches))
 		for i, batch := range batches {

@@ -26,6 +26,8 @@ type fanoutArgs struct {
 	// ("follow", "join"); empty means all.
 	FollowersVia string   `json:"followers_via,omitempty"`
 	Inboxes      []string `json:"inboxes,omitempty"`
+	// UserFollowersOf is a local user's id whose followers receive it.
+	UserFollowersOf int64 `json:"user_followers_of,omitempty"`
 }
 
 func (fanoutArgs) Kind() string { return "outbox_fanout" }

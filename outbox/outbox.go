@@ -35,6 +35,9 @@ type Activity struct {
 	// FollowersVia restricts FollowersOf to members who came by this way
 	// ("follow", "join"); empty means all.
 	FollowersVia string
+	// UserFollowersOf names a local user whose followers receive the
+	// activity (0 = none; user_followers.go) ...
+	UserFollowersOf int64
 	// ... plus these inboxes (deduplicated with the above).
 	Inboxes []string
 }
@@ -189,10 +192,11 @@ func (o *Outbox) Publish(ctx context.Context, tx pgx.Tx, a Activity) error {
 			return fmt.Errorf("publish %s: %w", a.ID, err)
 		}
 	}
-	if tag.RowsAffected() == 0 || a.FollowersOf == 0 && len(a.Inboxes) == 0 {
+	if tag.RowsAffected() == 0 || a.FollowersOf == 0 && a.UserFollowersOf == 0 && len(a.Inboxes) == 0 {
 		return nil
 	}
-	args := fanoutArgs{ActivityID: a.ID, FollowersOf: a.FollowersOf, FollowersVia: a.FollowersVia, Inboxes: a.Inboxes}
+	args := fanoutArgs{ActivityID: a.ID, FollowersOf: a.FollowersOf, FollowersVia: a.FollowersVia, Inboxes: a.Inboxes,
+		UserFollowersOf: a.UserFollowersOf}
 	if deferFanout(ctx, args) { // enqueue_batch.go
 		return nil
 	}

@@ -223,11 +223,13 @@ type fedifyActivity struct {
 	OK        bool     `json:"ok"`
 	Error     string   `json:"error"`
 	// The embedded object as Fedify's vocabulary parsed it (Undo, Update).
-	ObjectType   string `json:"objectType"`
-	ObjectID     string `json:"objectId"`
-	ObjectActor  string `json:"objectActor"`  // of an undone Announce
-	ObjectObject string `json:"objectObject"` // of an undone Announce
-	Group        *struct {
+	ObjectType    string   `json:"objectType"`
+	ObjectID      string   `json:"objectId"`
+	ObjectActor   string   `json:"objectActor"`  // of an undone Announce
+	ObjectObject  string   `json:"objectObject"` // of an undone Announce
+	ObjectContent string   `json:"objectContent"`
+	CC            []string `json:"cc"`
+	Group         *struct {
 		Name                      string   `json:"name"`
 		ManuallyApprovesFollowers bool     `json:"manuallyApprovesFollowers"`
 		Discoverable              bool     `json:"discoverable"`
@@ -421,6 +423,12 @@ func fedifyPhase1(t *testing.T, c *testInstance, peer *fedifyPeer, aliceIRI stri
 		if sent.Inbox == aliceIRI+"/inbox" && row.Recipient != aliceIRI {
 			t.Errorf("stored recipient %q, want %q", row.Recipient, aliceIRI)
 		}
+		// alice accepts, signed with her own key, which Fedify verified
+		// before its listener saw the Accept; her followers list fedi.
+		peer.waitReceived(t, "alice's Accept of the Follow", func(a fedifyActivity) bool {
+			return a.Type == "Accept" && a.Actor == aliceIRI && a.ObjectID == sent.ID
+		})
+		fedifyWaitFollowers(t, c, "alice", fediIRI)
 	})
 
 	t.Run("UnsignedFedifyActorFetchRefused", func(t *testing.T) {
@@ -629,6 +637,17 @@ func fedifyPhase2(t *testing.T, c *testInstance, peer *fedifyPeer, alice courses
 		announceID = got.ID
 		if !slices.Contains(got.Audience, courseIRI) {
 			t.Errorf("Announce audience = %v, want the course %s", got.Audience, courseIRI)
+		}
+		// fedi follows alice too (phase 1): her post reaches it as
+		// Create(Note) from her, which Fedify verified with her key.
+		create := peer.waitReceived(t, "alice's Create of her post, as her follower", func(a fedifyActivity) bool {
+			return a.Type == "Create" && a.Actor == c.urls.User(alice.Username) && a.ObjectID == post.IRI
+		})
+		if create.ObjectType != "Note" || !strings.Contains(create.ObjectContent, "Welcome to the course!") {
+			t.Errorf("Fedify read alice's Create as a %s with content %q", create.ObjectType, create.ObjectContent)
+		}
+		if !slices.Contains(create.CC, federation.Followers(c.urls.User(alice.Username))) {
+			t.Errorf("Create cc = %v, want alice's followers", create.CC)
 		}
 		// The announced post is fetchable (signed, as colearn requires) and
 		// parses as a Note.

@@ -58,6 +58,7 @@ func (h *Handler) Routes(r chi.Router) {
 		r.Get("/courses/{slug}/followers", h.courseFollowers)
 		r.Get("/courses/{slug}/following", h.courseFollowing)
 		r.Get("/posts/{id}", h.post)
+		r.Get("/posts/{id}/replies", h.replies)
 	})
 }
 

@@ -138,6 +138,7 @@ func (h *Handler) userActor(w http.ResponseWriter, r *http.Request) {
 		doc, err := h.URLs.ActorDocument(LocalActor{
 			Owner: u.Username, Type: vocab.PersonType, Name: u.DisplayName, Summary: h.Courses.Content().Markdown(u.Summary),
 			ProfileURL: h.URLs.Profile(u.Username), Keys: kp, Discoverable: true,
+			Published: u.CreatedAt, Indexable: u.Indexable,
 		})
 		return activityDoc(doc, 0), []courses.Scope{courses.UserScope(u.Username)}, err
 	})

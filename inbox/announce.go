@@ -70,6 +70,6 @@ func (p *Processor) announce(ctx context.Context, tx pgx.Tx, in *Incoming) error
 	if err != nil {
 		return err
 	}
-	_, _, err = p.Courses.SavePost(ctx, tx, postFrom(o, in.Actor, author))
+	_, _, err = p.Courses.SavePost(ctx, tx, postFrom(o, in.objectJSON(postIRI), in.Actor, author))
 	return err
 }

@@ -14,17 +14,26 @@ import (
 )
 
 // Post writes a post (Markdown) by local user u in a course's discussion,
-// replying to inReplyTo when it is set. In a local course the course
-// announces it to its members; in a remote one it goes to the course as
-// Create(Note), and the course announces it.
+// replying to inReplyTo when it is set; it is PostWith without options.
 func (a *Actions) Post(ctx context.Context, u courses.User, courseIRI, markdown, inReplyTo string) (courses.Post, error) {
+	return a.PostWith(ctx, u, courseIRI, markdown, inReplyTo, PostOptions{})
+}
+
+// PostWith writes a post (Markdown) by local user u in a course's
+// discussion, replying to inReplyTo when it is set, with its mentions and
+// hashtags as tags (actions_post_rich.go) and opt's content warning. In a
+// local course the course announces it to its members; in a remote one it
+// goes to the course as Create(Note), and the course announces it. Either
+// way the remote actors it mentions get the author's Create.
+func (a *Actions) PostWith(ctx context.Context, u courses.User, courseIRI, markdown, inReplyTo string, opt PostOptions) (courses.Post, error) {
 	if strings.TrimSpace(markdown) == "" {
 		return courses.Post{}, &courses.ValidationError{Field: "content", Message: "write something first"}
 	}
+	rich := a.compose(ctx, markdown)
 	p := courses.Post{
 		IRI: a.urls().Post(federation.NewID()), CourseIRI: courseIRI, AuthorIRI: a.userIRI(u),
 		AuthorName: u.DisplayName, AuthorHandle: u.Username, InReplyTo: inReplyTo, Type: "Note",
-		Content: a.Courses.Content().Markdown(markdown), Published: now(), Local: true,
+		Content: rich.html, Published: now(), Local: true, Summary: opt.Summary, Tags: rich.tags,
 	}
 	if p.AuthorName == "" {
 		p.AuthorName = u.Username
@@ -43,6 +52,9 @@ func (a *Actions) Post(ctx context.Context, u courses.User, courseIRI, markdown,
 				return err
 			}
 			p = saved
+			if err := a.notifyMentioned(ctx, tx, u, p, rich.inboxes); err != nil {
+				return err
+			}
 			return a.Sender.AnnounceToMembers(ctx, tx, c, vocab.IRI(p.IRI), p.InReplyTo == "")
 		}
 		inbox, err := a.remoteCourseInbox(ctx, tx, u, courseIRI)
@@ -54,9 +66,7 @@ func (a *Actions) Post(ctx context.Context, u courses.User, courseIRI, markdown,
 			return err
 		}
 		p = saved
-		act := federation.NewActivity(a.urls().Activity(federation.NewID()), vocab.CreateType, p.AuthorIRI,
-			federation.PostObject(p), courseIRI, []string{courseIRI, federation.Public}, []string{federation.Followers(courseIRI)})
-		return a.Sender.FromUser(ctx, tx, u, act, inbox)
+		return a.Sender.FromUser(ctx, tx, u, a.createOf(p), appendNew(rich.inboxes, inbox)...)
 	})
 	return p, err
 }
@@ -64,12 +74,13 @@ func (a *Actions) Post(ctx context.Context, u courses.User, courseIRI, markdown,
 // EditPost replaces the content of u's own post.
 func (a *Actions) EditPost(ctx context.Context, u courses.User, postIRI, markdown string) (courses.Post, error) {
 	var p courses.Post
+	rich := a.compose(ctx, markdown)
 	err := pgx.BeginFunc(ctx, a.Pool, func(tx pgx.Tx) error {
 		cur, err := a.ownPost(ctx, tx, u, postIRI)
 		if err != nil {
 			return err
 		}
-		cur.Content = a.Courses.Content().Markdown(markdown)
+		cur.Content, cur.Tags = rich.html, rich.tags
 		cur.Updated = now()
 		if p, _, err = a.Courses.SavePost(ctx, tx, cur); err != nil {
 			return err

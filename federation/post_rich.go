@@ -22,7 +22,8 @@ func richPost(o *vocab.Object, p courses.Post) vocab.Item {
 		o.Summary = vocab.DefaultNaturalLanguageValue(p.Summary)
 	}
 	for _, t := range p.Tags {
-		l := vocab.LinkNew("", vocab.ActivityVocabularyType(t.Type))
+		l := vocab.LinkNew("", vocab.LinkType)
+		l.Type = vocab.ActivityVocabularyType(t.Type) // LinkNew knows no Hashtag
 		l.Name = vocab.DefaultNaturalLanguageValue(t.Name)
 		if t.Href != "" {
 			l.Href = vocab.IRI(t.Href)

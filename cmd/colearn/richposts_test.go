@@ -342,3 +342,57 @@ func strs(v any) []string {
 	}
 	return out
 }
+
+// A post written on B in a course that lives on A: its author's Create
+// reaches both the course (which keeps the content warning and tags) and
+// the peer it mentions.
+func TestRichPostToRemoteCourse(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	a := startInstance(t, testInstanceOptions{})
+	b := startInstance(t, testInstanceOptions{})
+	dumpOnFailure(t, a, b)
+	a.createUser(t, "olga")
+	b.createUser(t, "bob")
+	course, err := a.actions.CreateCourse(ctx, a.user(t, "olga"), courses.CourseDraft{Slug: "remote-rich", Title: "Remote rich"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	courseIRI := a.urls.Course(course.Slug)
+	bob := b.user(t, "bob")
+	if _, err := b.actions.JoinRemote(ctx, bob, "@remote-rich@"+a.addr); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "bob enrolled", 15*time.Second, func() (bool, error) {
+		return b.enrollmentState(ctx, "bob", courseIRI) == courses.StateAccepted, nil
+	})
+	peer := peertest.Start(t)
+	peer.CheckGoToSocialSignatures()
+	pia := peer.NewActor("pia")
+	peer.Serve("/.well-known/webfinger", map[string]any{
+		"subject": "acct:pia@" + peer.Host,
+		"links":   []any{map[string]any{"rel": "self", "type": "application/activity+json", "href": pia.IRI}},
+	})
+
+	p, err := b.actions.PostWith(ctx, bob, courseIRI, "Thanks @pia@"+peer.Host+" for #Fediverse tips", "", outbox.PostOptions{Summary: "long read"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	create := waitForDelivery(t, peer, "/inbox", "Create")
+	if idOf(create["object"]) != p.IRI || create["actor"] != b.urls.User("bob") || !slices.Contains(strs(create["cc"]), pia.IRI) {
+		t.Errorf("the peer got %v", create)
+	}
+	var onA courses.Post
+	eventually(t, "bob's post on the course's instance", 15*time.Second, func() (bool, error) {
+		var err error
+		onA, err = a.post(ctx, p.IRI)
+		return err == nil, nil
+	})
+	want := []courses.PostTag{
+		{Type: "Mention", Name: "@pia@" + peer.Host, Href: pia.IRI},
+		{Type: "Hashtag", Name: "#fediverse", Href: b.urls.Base() + "/tags/fediverse"},
+	}
+	if onA.Summary != "long read" || !onA.Sensitive || !slices.Equal(onA.Tags, want) {
+		t.Errorf("on A: summary %q sensitive %v tags %+v, want %+v", onA.Summary, onA.Sensitive, onA.Tags, want)
+	}
+}

@@ -216,34 +216,31 @@ func (h *Handler) ModuleRoutes(r chi.Router, syllabusPage, modulePage http.Handl
 // holds at most as many).
 const maxSyllabus = 500
 
+// syllabus serves a course's modules collection, kept in the document
+// cache until the course changes (every module revision, reorder and
+// retirement announces the course's scope).
 func (h *Handler) syllabus(w http.ResponseWriter, r *http.Request) {
-	c, ok := h.course(w, r)
-	if !ok {
-		return
-	}
-	mods, err := h.Courses.Modules(r.Context(), h.Courses.Pool(), c.ID)
-	if err != nil {
-		h.serverError(w, r, err)
-		return
-	}
-	col := vocab.OrderedCollectionNew(vocab.IRI(h.URLs.Syllabus(c.Slug)))
-	for i, m := range mods {
-		if i == maxSyllabus {
-			break
+	key := "syllabus:" + strings.ToLower(chi.URLParam(r, "slug"))
+	h.serveDoc(w, r, key, "no such course", false, h.courseDoc(r, func(ctx context.Context, c courses.Course) ([]byte, error) {
+		mods, err := h.Courses.Modules(ctx, h.Courses.Pool(), c.ID)
+		if err != nil {
+			return nil, err
 		}
-		col.OrderedItems = append(col.OrderedItems, vocab.IRI(h.URLs.Module(c.Slug, m.ID)))
-	}
-	col.TotalItems = uint(len(mods)) // go-ap writes it; never add it twice (peers refuse duplicate keys)
-	col.AttributedTo = vocab.IRI(h.URLs.Course(c.Slug))
-	body, err := vocab.MarshalJSON(col)
-	if err == nil {
-		body, err = withContext(body, ModuleContext, map[string]any{"context": h.URLs.Course(c.Slug)})
-	}
-	if err != nil {
-		h.serverError(w, r, err)
-		return
-	}
-	writeActivityJSON(w, http.StatusOK, body)
+		col := vocab.OrderedCollectionNew(vocab.IRI(h.URLs.Syllabus(c.Slug)))
+		for i, m := range mods {
+			if i == maxSyllabus {
+				break
+			}
+			col.OrderedItems = append(col.OrderedItems, vocab.IRI(h.URLs.Module(c.Slug, m.ID)))
+		}
+		col.TotalItems = uint(len(mods)) // go-ap writes it; never add it twice (peers refuse duplicate keys)
+		col.AttributedTo = vocab.IRI(h.URLs.Course(c.Slug))
+		body, err := vocab.MarshalJSON(col)
+		if err != nil {
+			return nil, fmt.Errorf("encode syllabus of %s: %w", c.Slug, err)
+		}
+		return withContext(body, ModuleContext, map[string]any{"context": h.URLs.Course(c.Slug)})
+	}))
 }
 
 func (h *Handler) module(w http.ResponseWriter, r *http.Request) {

@@ -50,7 +50,12 @@ func setup(t *testing.T) *bundle {
 // are opened (a fresh instance's are invitation-only).
 func setupThrottled(t *testing.T, th web.Throttle) *bundle {
 	t.Helper()
-	pool := pgtest.NewPool(t)
+	return setupOn(t, th, pgtest.NewPool(t))
+}
+
+// setupOn is setupThrottled on the database of pool.
+func setupOn(t *testing.T, th web.Throttle, pool *pgxpool.Pool) *bundle {
+	t.Helper()
 	store := courses.NewStore(pool)
 	if err := store.SetRegistrations(t.Context(), courses.RegistrationsOpen); err != nil {
 		t.Fatal(err)

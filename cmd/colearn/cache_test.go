@@ -105,6 +105,7 @@ func TestCacheShowsEveryChangeOnTheNextFetch(t *testing.T) {
 		{"course outbox", "/courses/go/outbox", activityJSON},
 		{"lesson", lessonPath, activityJSON},
 		{"lesson page", lessonPath, "text/html"},
+		{"syllabus", "/courses/go/modules", activityJSON},
 		{"webfinger", "/.well-known/webfinger?resource=acct:go@" + ti.addr, ""},
 	}
 	fetchAll := func() map[string]fetched {
@@ -180,10 +181,17 @@ func TestCacheShowsEveryChangeOnTheNextFetch(t *testing.T) {
 			{doc: "lesson page", shows: "Second steps"}, {doc: "lesson page", notShows: "First steps</h1>"},
 			{doc: "course page", shows: "Second steps"},
 		}},
+		{"a lesson added", func() error {
+			_, err := ti.actions.AddModule(ctx, olga, c, courses.ModuleDraft{Title: "Third steps", Body: "Test Go."})
+			return err
+		}, []expect{{doc: "syllabus", shows: `"totalItems":2`}}},
 		{"a lesson retired", func() error {
 			_, err := ti.actions.RetireModule(ctx, olga, c, lesson.ID)
 			return err
-		}, []expect{{doc: "lesson", status: http.StatusGone}, {doc: "course page", notShows: "Second steps"}}},
+		}, []expect{
+			{doc: "lesson", status: http.StatusGone}, {doc: "course page", notShows: "Second steps"},
+			{doc: "syllabus", shows: `"totalItems":1`}, {doc: "syllabus", notShows: lessonPath + `"`},
+		}},
 		{"a profile edit", func() error {
 			_, err := ti.courses.SetProfile(ctx, ben.ID, "Ben the Bold", "")
 			return err

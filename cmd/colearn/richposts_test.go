@@ -181,6 +181,12 @@ func TestRichPosts(t *testing.T) {
 			t.Fatal(err)
 		}
 		checkLocalRichNote(t, served, a, pia.IRI, peer.Host)
+		// Its page, collapsed behind the warning.
+		status, page := a.get(t, strings.TrimPrefix(lenaPost.IRI, a.urls.Base()), "text/html")
+		if status != http.StatusOK || !strings.Contains(string(page), `<details class="content-warning">`) ||
+			!strings.Contains(string(page), `<summary>exam talk</summary>`) {
+			t.Errorf("the post's page: %d\n%s", status, page)
+		}
 
 		// The course boosts it, dated.
 		eventually(t, "the Announce of lena's post", 15*time.Second, func() (bool, error) {
@@ -201,6 +207,10 @@ func TestRichPosts(t *testing.T) {
 	t.Run("RepliesCollectionListsAReply", func(t *testing.T) {
 		if lenaPost.IRI == "" {
 			t.Skip("needs lena's post")
+		}
+		// Fetched (and cached) before the reply, then changed by it.
+		if status, body := get(t, lenaPost.IRI+"/replies"); status != http.StatusOK || !strings.Contains(string(body), `"totalItems":0`) {
+			t.Fatalf("replies before the reply: %d %s", status, body)
 		}
 		reply, err := a.actions.Post(ctx, olga, courseIRI, "Welcome!", lenaPost.IRI)
 		if err != nil {

@@ -203,9 +203,10 @@ func (a *Actions) removePost(ctx context.Context, tx pgx.Tx, by string, c course
 // moderator u, to every member.
 func (a *Actions) Announce(ctx context.Context, u courses.User, c courses.Course, markdown string) (courses.Post, error) {
 	courseIRI := a.urls().Course(c.Slug)
+	rich := a.compose(ctx, markdown)
 	p := courses.Post{
 		IRI: a.urls().Post(federation.NewID()), CourseIRI: courseIRI, AuthorIRI: courseIRI, AuthorName: c.Title,
-		AuthorHandle: c.Slug, Type: "Note", Content: a.Courses.Content().Markdown(markdown), Published: now(), Local: true,
+		AuthorHandle: c.Slug, Type: "Note", Content: rich.html, Tags: rich.tags, Published: now(), Local: true,
 	}
 	err := pgx.BeginFunc(ctx, a.Pool, func(tx pgx.Tx) error {
 		if mod, err := a.Courses.CanModerate(ctx, tx, c.ID, a.userIRI(u)); err != nil {
@@ -213,20 +214,22 @@ func (a *Actions) Announce(ctx context.Context, u courses.User, c courses.Course
 		} else if !mod {
 			return fmt.Errorf("announce in %s: %w", c.Slug, courses.ErrForbidden)
 		}
-		return a.fromCourseCreate(ctx, tx, c, p)
+		return a.fromCourseCreate(ctx, tx, c, p, rich.inboxes...)
 	})
 	return p, err
 }
 
-func (a *Actions) fromCourseCreate(ctx context.Context, tx pgx.Tx, c courses.Course, p courses.Post) error {
+// fromCourseCreate stores p and sends the course's Create of it to its
+// followers and to mentioned, the inboxes of the actors it mentions.
+func (a *Actions) fromCourseCreate(ctx context.Context, tx pgx.Tx, c courses.Course, p courses.Post, mentioned ...string) error {
 	saved, _, err := a.Courses.SavePost(ctx, tx, p)
 	if err != nil {
 		return err
 	}
 	courseIRI := a.urls().Course(c.Slug)
 	act := federation.NewActivity(a.urls().Activity(federation.NewID()), vocab.CreateType, courseIRI,
-		federation.PostObject(saved), courseIRI, []string{federation.Followers(courseIRI)}, []string{federation.Public})
-	return a.Sender.FromCourse(ctx, tx, c, act, true)
+		federation.PostObject(saved), courseIRI, []string{federation.Followers(courseIRI)}, append([]string{federation.Public}, saved.Mentions()...))
+	return a.Sender.FromCourse(ctx, tx, c, act, true, mentioned...)
 }
 
 // localCourse returns the local course iri names, if it is one.

@@ -204,6 +204,29 @@ func TestRichPosts(t *testing.T) {
 		})
 	})
 
+	t.Run("CourseAnnouncementMentions", func(t *testing.T) {
+		ann, err := a.actions.Announce(ctx, olga, course, "Office hours with @pia@"+peer.Host+" on #Friday")
+		if err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, "the course's Create of the announcement", 15*time.Second, func() (bool, error) {
+			for _, r := range peer.Received("/inbox") {
+				var act map[string]any
+				if json.Unmarshal(r.Body, &act) != nil || act["type"] != "Create" || idOf(act["object"]) != ann.IRI {
+					continue
+				}
+				obj := act["object"].(map[string]any)
+				raw, _ := json.Marshal(obj["tag"])
+				if act["actor"] != courseIRI || !slices.Contains(strs(obj["cc"]), pia.IRI) || !slices.Contains(strs(act["cc"]), pia.IRI) ||
+					!strings.Contains(string(raw), `"href":"`+pia.IRI+`"`) || !strings.Contains(string(raw), `"name":"#friday"`) {
+					t.Errorf("the announcement's Create: %v", act)
+				}
+				return true, nil
+			}
+			return false, nil
+		})
+	})
+
 	t.Run("RepliesCollectionListsAReply", func(t *testing.T) {
 		if lenaPost.IRI == "" {
 			t.Skip("needs lena's post")

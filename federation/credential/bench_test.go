@@ -4,62 +4,97 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/colearn/colearn/federation/credential"
 )
 
-// BenchmarkCredentials measures issuing and verifying an Open Badges
-// credential on one goroutine (one core), against raw Ed25519 sign and
-// verify rates measured in the same run. Target: verifying ≥ 1,000
-// credentials/s.
+// rate is a benchmark loop's throughput: per second of wall time, and per
+// second of the process's CPU time (every thread, the garbage collector's
+// included), which is the rate one core sustains however many cores the run
+// had and however busy the machine was.
+type rate struct{ wall, perCore float64 }
+
+func measure(n int, f func(i int)) rate {
+	cpu0, start := processCPU(), time.Now()
+	for i := 0; i < n; i++ {
+		f(i)
+	}
+	wall, cpu := time.Since(start), processCPU()-cpu0
+	r := rate{wall: float64(n) / wall.Seconds(), perCore: float64(n) / wall.Seconds()}
+	if cpu > 0 {
+		r.perCore = float64(n) / cpu.Seconds()
+	}
+	return r
+}
+
+// BenchmarkCredentials measures issuing and verifying Open Badges
+// credentials on one goroutine, against raw Ed25519 sign and verify rates
+// measured in the same run. Every iteration issues, and later verifies, a
+// different credential (its own id, learner, status index and proof time),
+// as a server meets them, so no cache keyed by a credential's content can
+// flatter the figures; all share the issuer's status list, which is
+// verified once and remembered by its bytes, as in the server. Target:
+// verifying ≥ 1,000 credentials/s per core (per CPU-second).
 //
-//	go test -run='^$' -bench=Credentials -benchtime=2000x ./federation/credential/
+//	go test -run='^$' -bench=Credentials -benchtime=2000x -cpu=1 ./federation/credential/
 func BenchmarkCredentials(b *testing.B) {
 	is := newIssuer(b)
-	doc := is.badge().Document()
-	signed := is.sign(doc)
 	v := is.verifier()
-	if r := v.Verify(context.Background(), signed); !r.Valid {
+	if r := v.Verify(context.Background(), is.sign(is.badge().Document())); !r.Valid {
 		b.Fatalf("%+v", r.Checks)
 	}
+	n := b.N
+	docs := make([]map[string]any, n)
+	for i := range docs {
+		bd := is.badge()
+		bd.ID = fmt.Sprintf("https://learn.example/credentials/bench-%d", i)
+		bd.Subject = fmt.Sprintf("https://other.example/users/learner-%d", i)
+		bd.Status = credential.StatusEntry(courseIRI+"/status/revocation", i%credential.StatusListBits)
+		docs[i] = bd.Document()
+	}
+	signed := make([]map[string]any, n)
+	created := time.Now().Add(-time.Duration(n) * time.Second)
 	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
 	msg := make([]byte, 64)
 	sig := ed25519.Sign(priv, msg)
-	n := b.N
-	rate := func(f func()) float64 {
-		start := time.Now()
-		for i := 0; i < n; i++ {
-			f()
-		}
-		return float64(n) / time.Since(start).Seconds()
-	}
 	b.ResetTimer()
-	issue := rate(func() {
-		if _, err := is.canon.AddProof(doc, is.key, credential.ProofOptions{VerificationMethod: is.vm.ID, Created: time.Now()}); err != nil {
+	issue := measure(n, func(i int) {
+		s, err := is.canon.AddProof(docs[i], is.key, credential.ProofOptions{VerificationMethod: is.vm.ID, Created: created.Add(time.Duration(i) * time.Second)})
+		if err != nil {
 			b.Fatal(err)
 		}
+		signed[i] = s
 	})
-	rawSign := rate(func() { ed25519.Sign(priv, msg) })
-	verify := rate(func() {
-		if !v.Verify(context.Background(), signed).Valid {
-			b.Fatal("invalid")
+	rawSign := measure(n, func(int) { ed25519.Sign(priv, msg) })
+	b.StopTimer()
+	data := make([][]byte, n)
+	for i, s := range signed {
+		data[i], _ = json.Marshal(s)
+	}
+	b.StartTimer()
+	verify := measure(n, func(i int) {
+		if r := v.Verify(context.Background(), data[i]); !r.Valid {
+			b.Fatalf("credential %d: %+v", i, r.Checks)
 		}
 	})
-	rawVerify := rate(func() { ed25519.Verify(pub, msg, sig) })
+	rawVerify := measure(n, func(int) { ed25519.Verify(pub, msg, sig) })
 	b.StopTimer()
-	b.ReportMetric(issue, "issued/s")
-	b.ReportMetric(issue/rawSign, "issue_ratio")
-	b.ReportMetric(verify, "verified/s")
-	b.ReportMetric(verify/rawVerify, "verify_ratio")
+	b.ReportMetric(issue.perCore, "issued/core-s")
+	b.ReportMetric(issue.perCore/rawSign.perCore, "issue_ratio")
+	b.ReportMetric(verify.perCore, "verified/core-s")
+	b.ReportMetric(verify.perCore/rawVerify.perCore, "verify_ratio")
 	if n == 1 {
 		return // the calibration run
 	}
 	verdict := "ok"
-	if verify < 1000 {
+	if verify.perCore < 1000 {
 		verdict = "MISS"
 	}
-	b.Logf("issue %.0f/s (raw Ed25519 sign %.0f/s, ratio %.3f); verify %.0f/s (raw Ed25519 verify %.0f/s, ratio %.3f; the credential's status list is verified too); target verify ≥ 1000/s: %s",
-		issue, rawSign, issue/rawSign, verify, rawVerify, verify/rawVerify, verdict)
+	b.Logf("per core (per CPU-second): issue %.0f/s (raw Ed25519 sign %.0f/s, ratio %.4f); verify %.0f/s (raw Ed25519 verify %.0f/s, ratio %.4f); target verify ≥ 1000/s per core: %s",
+		issue.perCore, rawSign.perCore, issue.perCore/rawSign.perCore, verify.perCore, rawVerify.perCore, verify.perCore/rawVerify.perCore, verdict)
+	b.Logf("wall clock: issue %.0f/s, verify %.0f/s (raw sign %.0f/s, raw verify %.0f/s)", issue.wall, verify.wall, rawSign.wall, rawVerify.wall)
 }

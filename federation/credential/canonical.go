@@ -32,16 +32,22 @@ var ErrUndefinedTerm = errors.New("term not defined by the document's contexts")
 var ErrTooComplex = errors.New("document too complex to canonicalise")
 
 // Canonicalizer turns JSON-LD into RDFC-1.0 (URDNA2015) canonical N-Quads
-// through json-gold, with contexts from the Loader only. Parsing a context
-// such as Open Badges' (14 KB) costs more than the rest of a credential, so
-// parsed active contexts are cached by the JSON of the @context value. It is
-// safe for concurrent use.
+// through json-gold, with contexts from the Loader only. It remembers, each
+// bounded and keyed by exactly what determines the result: parsed active
+// contexts by the JSON of the @context value (parsing Open Badges' 14 KB
+// context costs more than the rest of a credential); json-gold's verdicts
+// on http(s) IRIs by the IRI (iri.go); and expanded proof configurations by
+// everything but their creation time (prooftemplate.go). It is safe for
+// concurrent use.
 type Canonicalizer struct {
 	loader *Loader
 	opts   *ld.JsonLdOptions
 
 	mu       sync.Mutex
 	contexts map[string]*ld.Context
+
+	iris      *iriChecks
+	templates *proofTemplates
 }
 
 // NewCanonicalizer returns a Canonicalizer over the embedded contexts.
@@ -56,7 +62,7 @@ func NewCanonicalizer() (*Canonicalizer, error) {
 	opts.SafeMode = true
 	opts.Algorithm = ld.AlgorithmURDNA2015
 	opts.Format = "application/n-quads"
-	return &Canonicalizer{loader: l, opts: opts, contexts: make(map[string]*ld.Context)}, nil
+	return &Canonicalizer{loader: l, opts: opts, contexts: make(map[string]*ld.Context), iris: newIRIChecks(), templates: newProofTemplates()}, nil
 }
 
 // Loader returns the document loader the canonicalizer uses.
@@ -92,41 +98,27 @@ func (c *Canonicalizer) activeContext(ctxValue any) (*ld.Context, error) {
 // do not define (ErrUndefinedTerm), invalid JSON-LD, and documents past
 // MaxBlankNodes or MaxQuads (ErrTooComplex).
 func (c *Canonicalizer) Canonicalize(doc map[string]any) (string, error) {
-	ctxValue, ok := doc["@context"]
-	if !ok {
-		return "", errors.New("document has no @context")
-	}
-	active, err := c.activeContext(ctxValue)
-	if err != nil {
-		return "", err
-	}
-	body := make(map[string]any, len(doc))
-	for k, v := range doc {
-		if k != "@context" {
-			body[k] = v
-		}
-	}
 	api := ld.NewJsonLdApi()
-	expanded, err := api.Expand(active, "", body, c.opts, false, nil)
+	input, err := c.expand(api, doc)
 	if err != nil {
-		return "", fmt.Errorf("expand: %w", undefinedTerm(err))
-	}
-	if err := checkTypes(expanded, 0); err != nil {
 		return "", err
 	}
-	var input []any
-	switch e := expanded.(type) {
-	case nil:
-	case []any:
-		input = e
-	case map[string]any:
-		if g, ok := e["@graph"]; ok && len(e) == 1 {
-			input, _ = g.([]any)
-		} else if len(e) > 0 {
-			input = []any{e}
+	return c.canonicalExpanded(api, input, doc)
+}
+
+// canonicalExpanded is Canonicalize from doc's expansion, input, which it
+// consumes (building the node map changes it).
+func (c *Canonicalizer) canonicalExpanded(api *ld.JsonLdApi, input []any, doc map[string]any) (string, error) {
+	dataset, err := c.toDataset(api, input)
+	if errors.Is(err, errJSONLiteral) {
+		// json-gold's own path, from a fresh expansion: building the node
+		// map rewrote types in the first one.
+		fresh, expandErr := c.expand(api, doc)
+		if expandErr != nil {
+			return "", expandErr
 		}
+		dataset, err = api.ToRDF(fresh, c.opts)
 	}
-	dataset, err := api.ToRDF(input, c.opts)
 	if err != nil {
 		return "", fmt.Errorf("to RDF: %w", err)
 	}
@@ -142,6 +134,46 @@ func (c *Canonicalizer) Canonicalize(doc map[string]any) (string, error) {
 		return "", errors.New("canonicalise: no N-Quads produced")
 	}
 	return s, nil
+}
+
+// expand returns doc expanded through the cached active context of its
+// @context, as the list of node objects toRDF takes, with its types
+// checked.
+func (c *Canonicalizer) expand(api *ld.JsonLdApi, doc map[string]any) ([]any, error) {
+	ctxValue, ok := doc["@context"]
+	if !ok {
+		return nil, errors.New("document has no @context")
+	}
+	active, err := c.activeContext(ctxValue)
+	if err != nil {
+		return nil, err
+	}
+	body := make(map[string]any, len(doc))
+	for k, v := range doc {
+		if k != "@context" {
+			body[k] = v
+		}
+	}
+	expanded, err := api.Expand(active, "", body, c.opts, false, nil)
+	if err != nil {
+		return nil, fmt.Errorf("expand: %w", undefinedTerm(err))
+	}
+	if err := checkTypes(expanded, 0); err != nil {
+		return nil, err
+	}
+	var input []any
+	switch e := expanded.(type) {
+	case nil:
+	case []any:
+		input = e
+	case map[string]any:
+		if g, ok := e["@graph"]; ok && len(e) == 1 {
+			input, _ = g.([]any)
+		} else if len(e) > 0 {
+			input = []any{e}
+		}
+	}
+	return input, nil
 }
 
 func undefinedTerm(err error) error {

@@ -84,6 +84,10 @@ func TestHostileInputFailsCleanly(t *testing.T) {
 		{"status a string", credential.CheckFormat, "credentialStatus", edit(func(d map[string]any) { d["credentialStatus"] = srv.URL })},
 		{"undefined type", credential.CheckProof, "not defined", edit(func(d map[string]any) { d["type"] = []any{"VerifiableCredential", "OpenBadgeCredential", "Diploma"} })},
 		{"many blank nodes", credential.CheckProof, "too complex", manyBlanks()},
+		{"list of a relative node", credential.CheckProof, "relative IRI", edit(func(d map[string]any) {
+			d["@context"] = append(d["@context"].([]any), map[string]any{"l": map[string]any{"@id": "https://evil.example/l", "@container": "@list"}})
+			d["l"] = []any{map[string]any{"id": "rel"}}
+		})},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

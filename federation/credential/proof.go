@@ -106,7 +106,7 @@ func (c *Canonicalizer) SignedBytes(unsecured, proofOptions map[string]any) ([]b
 		config[k] = v
 	}
 	config["@context"] = unsecured["@context"]
-	proofCanon, err := c.Canonicalize(config)
+	proofCanon, err := c.canonicalProofConfig(config)
 	if err != nil {
 		return nil, fmt.Errorf("proof configuration: %w", err)
 	}

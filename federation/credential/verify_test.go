@@ -272,3 +272,37 @@ func TestDIDKeyIssuerVerifiesOffline(t *testing.T) {
 		t.Fatalf("%+v", r.Checks)
 	}
 }
+
+// One Verifier serves many goroutines: its caches (parsed contexts, IRI
+// verdicts, status lists) are shared (run with -race).
+func TestConcurrentVerification(t *testing.T) {
+	t.Parallel()
+	is := newIssuer(t)
+	v := is.verifier()
+	good := is.sign(is.badge().Document())
+	var bad map[string]any
+	json.Unmarshal(good, &bad)
+	sub(bad)["id"] = "https://evil.example/users/mallory"
+	tampered, _ := json.Marshal(bad)
+	errs := make(chan error, 16)
+	for g := range 16 {
+		go func() {
+			for range 5 {
+				if !v.Verify(context.Background(), good).Valid {
+					errs <- fmt.Errorf("goroutine %d: the credential does not verify", g)
+					return
+				}
+				if r := v.Verify(context.Background(), tampered); r.Valid || r.Failed().Name != credential.CheckProof {
+					errs <- fmt.Errorf("goroutine %d: the tampered credential: %+v", g, r.Checks)
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 16 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -52,9 +52,9 @@ func TestBrowserContentWarning(t *testing.T) {
 	if err := chromedp.Do(tab, chromedp.Click(chromedp.CSS(`#discussion details.content-warning > summary`))); err != nil {
 		t.Fatal(err)
 	}
-	if !visible() {
-		t.Error("the post's content stays hidden after the reader opens the warning")
-	}
+	eventually(t, "the post's content shown once the reader opens the warning", 10*time.Second, func() (bool, error) {
+		return visible(), nil
+	})
 	if s := browserText(t, tab, "#discussion details.content-warning a.hashtag"); s != "#answers" {
 		t.Errorf("the hashtag link reads %q", s)
 	}

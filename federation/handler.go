@@ -31,6 +31,9 @@ type Handler struct {
 	// for browsers that ask for its IRI; nil redirects them to the post's
 	// place in its course's discussion.
 	PostPageFunc func(w http.ResponseWriter, r *http.Request, iri string)
+	// TagPageFunc renders the HTML page of a hashtag (a normalized name),
+	// for browsers that ask for /tags/NAME; nil answers them with JSON.
+	TagPageFunc func(w http.ResponseWriter, r *http.Request, tag string)
 	// SignatureFailureFunc is told the reason of every refused signature.
 	SignatureFailureFunc func(reason string)
 	// Cache keeps rendered documents until what they show changes; nil
@@ -58,8 +61,11 @@ func (h *Handler) Routes(r chi.Router) {
 		r.Get("/courses/{slug}/followers", h.courseFollowers)
 		r.Get("/courses/{slug}/following", h.courseFollowing)
 		r.Get("/posts/{id}", h.post)
-		r.Get("/posts/{id}/replies", h.replies)
+		r.Get("/posts/{id}/replies", h.replies) // replies.go
+		r.Get("/tags/{name}", h.tag)            // tags.go
+		h.inboxCollectionRoutes(r)              // inbox_collection.go
 	})
+	h.instanceCollectionRoutes(r) // inbox_collection.go
 }
 
 // activityDoc makes a Doc of an ActivityStreams body.

@@ -26,6 +26,10 @@ type RemoteActor struct {
 	// Keys are all the RSA keys the actor lists as its own, in publicKey
 	// (one object or an array) and assertionMethod, first key first.
 	Keys []ActorKey
+	// ColearnCourse is set for a Group marked as a colearn course
+	// (groupkind.go): local users enroll in it with Join, in any other
+	// Group with Follow.
+	ColearnCourse bool
 }
 
 // ActorKey is one RSA key an actor document lists as its own.
@@ -129,6 +133,7 @@ func ParseActor(data []byte, servedFrom string) (RemoteActor, error) {
 		return RemoteActor{}, fmt.Errorf("parse actor: %w", err)
 	}
 	a.Keys = actorKeys(v, a.IRI)
+	a.ColearnCourse = a.Type == string(vocab.GroupType) && isColearnCourse(v)
 	if len(a.Keys) == 0 {
 		return RemoteActor{}, fmt.Errorf("actor %s lists no RSA key of its own", a.IRI)
 	}

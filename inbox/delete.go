@@ -13,7 +13,9 @@ import (
 
 // delete applies a Delete: of an actor by itself (it leaves every course),
 // of a post by its author (a local course re-announces the Delete), or of a
-// post by the remote course it was posted in (a moderator removed it).
+// post by the remote course it was posted in (a moderator removed it), or
+// of a post of a local course by a moderator on another server holding a
+// grant (moderator_remove.go).
 // Every deleted id keeps a tombstone, and a Delete of an object not seen
 // yet, on the actor's own origin, leaves one too: the Create it overtook is
 // refused when it comes.
@@ -57,7 +59,7 @@ func (p *Processor) delete(ctx context.Context, tx pgx.Tx, in *Incoming) error {
 			return err
 		}
 		return p.Courses.Tombstone(ctx, tx, iri, in.Actor)
-	default:
-		return fmt.Errorf("%s may not delete %s: %w", in.Actor, iri, courses.ErrForbidden)
+	default: // a moderator on another server, if a grant says so
+		return p.moderatorRemoves(ctx, tx, in, cur)
 	}
 }

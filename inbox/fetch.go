@@ -11,6 +11,7 @@ import (
 
 	vocab "github.com/go-ap/activitypub"
 
+	"github.com/colearn/colearn/courses"
 	"github.com/colearn/colearn/federation"
 	"github.com/colearn/colearn/federation/credential"
 )
@@ -124,12 +125,19 @@ func (p *Processor) remoteObject(in *Incoming, iri string) (*vocab.Object, error
 }
 
 // actorOf returns the remote actor iri (from the actor cache, or fetched
-// from its origin, again when fresh), or a needFetch for it.
+// from its origin, again when fresh), or a needFetch for it. The resolver
+// follows a document whose id names another actor to that actor's own
+// origin; actorOf refuses the result unless it is iri itself, so a
+// document at iri cannot make colearn credit someone else (a post stored
+// under a victim's name, a victim's rows refreshed on a liar's word).
 func (p *Processor) actorOf(in *Incoming, iri string, fresh bool) (federation.RemoteActor, error) {
 	n := &needFetch{iri: iri, actor: true, fresh: fresh}
 	r, ok := in.fetched[fetchKey(n)]
 	if !ok {
 		return federation.RemoteActor{}, n
+	}
+	if r.err == nil && r.actor.IRI != iri {
+		return federation.RemoteActor{}, fmt.Errorf("actor %s is served as %s: %w", iri, r.actor.IRI, courses.ErrForbidden)
 	}
 	return r.actor, r.err
 }

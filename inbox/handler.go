@@ -62,9 +62,10 @@ func (h *Handler) Close() {
 	h.batch.close()
 }
 
-// Routes mounts POST /inbox, /users/{name}/inbox and /courses/{slug}/inbox.
+// Routes mounts POST /inbox, /actor/inbox, /users/{name}/inbox and /courses/{slug}/inbox.
 func (h *Handler) Routes(r chi.Router) {
 	r.Post("/inbox", h.shared)
+	r.Post("/actor/inbox", h.shared) // the instance actor's inbox (Flags from Mastodon arrive there)
 	r.Post("/users/{name}/inbox", h.personal)
 	r.Post("/courses/{slug}/inbox", h.course)
 }

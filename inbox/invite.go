@@ -24,7 +24,10 @@ func (p *Processor) coauthor(ctx context.Context, tx pgx.Tx, in *Incoming) (bool
 	case "Invite":
 		return true, p.invited(ctx, tx, in)
 	case "Add", "Remove":
-		return p.grantNotice(ctx, tx, in)
+		if done, err := p.grantNotice(ctx, tx, in); done || err != nil || in.Type == "Add" {
+			return done, err
+		}
+		return p.postRemoval(ctx, tx, in) // moderator_remove.go
 	case "Accept", "Reject":
 		if done, err := p.inviteAnswered(ctx, tx, in); done || err != nil {
 			return true, err

@@ -56,9 +56,10 @@ func postFrom(o *vocab.Object, doc []byte, courseIRI string, author federation.R
 	return p
 }
 
-// isPostType reports whether o is something colearn keeps as a post.
+// isPostType reports whether o is something colearn keeps as a post: a
+// Note, an Article, or a Page (Lemmy's and Mbin's posts in groups).
 func isPostType(o *vocab.Object) bool {
-	return o.Type == vocab.NoteType || o.Type == vocab.ArticleType
+	return o.Type == vocab.NoteType || o.Type == vocab.ArticleType || o.Type == vocab.PageType
 }
 
 // attributedTo returns the first attributedTo of o.

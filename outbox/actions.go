@@ -201,7 +201,8 @@ func (a *Actions) reject(ctx context.Context, tx pgx.Tx, c courses.Course, m cou
 
 // JoinRemote asks a course on another server, named by its IRI or its
 // @slug@host handle, to enroll local user u: it records the request and
-// sends Join to the course. The course's Accept completes it.
+// sends Join to a colearn course, Follow to any other Group (Lemmy and its
+// kin; actions_group.go). The group's Accept completes it.
 func (a *Actions) JoinRemote(ctx context.Context, u courses.User, course string) (federation.RemoteActor, error) {
 	ra, err := a.resolve(ctx, course)
 	if err != nil {
@@ -212,27 +213,31 @@ func (a *Actions) JoinRemote(ctx context.Context, u courses.User, course string)
 	}
 	err = pgx.BeginFunc(ctx, a.Pool, func(tx pgx.Tx) error {
 		id := a.urls().Activity(federation.NewID())
-		if err := a.Courses.RequestEnrollment(ctx, tx, u.ID, ra.IRI, id); err != nil {
+		act, via := a.enrollRequest(id, u, ra)
+		if err := a.Courses.RequestEnrollmentVia(ctx, tx, u.ID, ra.IRI, id, via); err != nil {
 			return err
 		}
-		act := federation.NewActivity(id, vocab.JoinType, a.userIRI(u), vocab.IRI(ra.IRI), "", []string{ra.IRI}, nil)
 		return a.Sender.FromUser(ctx, tx, u, act, ra.Inbox)
 	})
 	return ra, err
 }
 
-// LeaveRemote ends u's membership of a remote course and sends Leave.
+// LeaveRemote ends u's membership of a remote course and sends Leave (or,
+// to a group followed with Follow, Undo of that Follow).
 func (a *Actions) LeaveRemote(ctx context.Context, u courses.User, courseIRI string) error {
 	ra, err := a.Resolver.Actor(ctx, courseIRI, false)
 	if err != nil {
 		return err
 	}
 	return pgx.BeginFunc(ctx, a.Pool, func(tx pgx.Tx) error {
+		e, err := a.Courses.Enrollment(ctx, tx, u.ID, courseIRI)
+		if err != nil {
+			return err
+		}
 		if err := a.Courses.EndEnrollment(ctx, tx, u.ID, courseIRI); err != nil {
 			return err
 		}
-		act := federation.NewActivity(a.urls().Activity(federation.NewID()), vocab.LeaveType, a.userIRI(u), vocab.IRI(courseIRI), "", []string{courseIRI}, nil)
-		return a.Sender.FromUser(ctx, tx, u, act, ra.Inbox)
+		return a.Sender.FromUser(ctx, tx, u, a.leaveRequest(u, e), ra.Inbox)
 	})
 }
 
@@ -252,13 +257,16 @@ func now() time.Time { return time.Now().UTC().Truncate(time.Second) }
 
 // remoteCourseInbox returns the inbox of a remote course u is enrolled in.
 func (a *Actions) remoteCourseInbox(ctx context.Context, q courses.Querier, u courses.User, courseIRI string) (string, error) {
+	ra, err := a.remoteGroup(ctx, q, u, courseIRI)
+	return ra.Inbox, err
+}
+
+// remoteGroup returns the remote course (or other group) u is an accepted
+// member of.
+func (a *Actions) remoteGroup(ctx context.Context, q courses.Querier, u courses.User, courseIRI string) (federation.RemoteActor, error) {
 	e, err := a.Courses.Enrollment(ctx, q, u.ID, courseIRI)
 	if err != nil || e.State != courses.StateAccepted {
-		return "", fmt.Errorf("post in %s: %w", courseIRI, ErrNotEnrolled)
+		return federation.RemoteActor{}, fmt.Errorf("post in %s: %w", courseIRI, ErrNotEnrolled)
 	}
-	ra, err := a.Resolver.Actor(ctx, courseIRI, false)
-	if err != nil {
-		return "", err
-	}
-	return ra.Inbox, nil
+	return a.Resolver.Actor(ctx, courseIRI, false)
 }

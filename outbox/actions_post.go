@@ -57,7 +57,7 @@ func (a *Actions) PostWith(ctx context.Context, u courses.User, courseIRI, markd
 			}
 			return a.Sender.AnnounceToMembers(ctx, tx, c, vocab.IRI(p.IRI), p.InReplyTo == "")
 		}
-		inbox, err := a.remoteCourseInbox(ctx, tx, u, courseIRI)
+		group, err := a.remoteGroup(ctx, tx, u, courseIRI)
 		if err != nil {
 			return err
 		}
@@ -66,7 +66,10 @@ func (a *Actions) PostWith(ctx context.Context, u courses.User, courseIRI, markd
 			return err
 		}
 		p = saved
-		return a.Sender.FromUser(ctx, tx, u, a.createOf(p), appendNew(rich.inboxes, inbox)...)
+		to, cc := postAddressing(group)
+		act := federation.NewActivity(a.urls().Activity(federation.NewID()), vocab.CreateType, p.AuthorIRI,
+			federation.PostObject(p), courseIRI, to, append(cc, p.Mentions()...))
+		return a.Sender.FromUser(ctx, tx, u, act, appendNew(rich.inboxes, group.Inbox)...)
 	})
 	return p, err
 }
@@ -179,24 +182,9 @@ func (a *Actions) RemovePost(ctx context.Context, moderator courses.User, postIR
 }
 
 // removePost takes postIRI out of local course c's discussion, as the
-// moderator named by: the course sends Delete of it (colearn instances drop
-// their copies) and Undo of each Announce that boosted it (Mastodon drops
-// the boost), and the removal is logged.
+// moderator named by (see Sender.RemovePost).
 func (a *Actions) removePost(ctx context.Context, tx pgx.Tx, by string, c courses.Course, postIRI, reason string, reportID int64) error {
-	if _, err := a.Courses.DeletePost(ctx, tx, postIRI); err != nil {
-		return err
-	}
-	courseIRI := a.urls().Course(c.Slug)
-	act := federation.NewActivity(a.urls().Activity(federation.NewID()), vocab.DeleteType, courseIRI,
-		vocab.IRI(postIRI), courseIRI, []string{federation.Followers(courseIRI)}, []string{federation.Public})
-	if err := a.Sender.FromCourse(ctx, tx, c, act, true); err != nil {
-		return err
-	}
-	if err := a.Sender.UndoAnnounces(ctx, tx, c, postIRI); err != nil {
-		return err
-	}
-	return a.Courses.LogModeration(ctx, tx, courses.ModAction{Actor: by, Action: courses.ModPostRemove, Target: postIRI,
-		CourseIRI: courseIRI, ReportID: reportID, Reason: reason})
+	return a.Sender.RemovePost(ctx, tx, a.Courses, c, by, postIRI, reason, reportID)
 }
 
 // Announce posts a short announcement (Markdown) from a local course, as

@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
 	"strconv"
 	"strings"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/colearn/colearn/courses"
 	"github.com/colearn/colearn/federation"
@@ -25,14 +28,20 @@ type RemoteModule struct {
 	Position int
 	Revision int
 	Title    string
-	Summary  string
-	Body     string // the Markdown source
+	// Summary is the Article's summary as plain text: the authors' own,
+	// or (when they gave none) an excerpt of the body the course made.
+	Summary string
+	Body    string   // the Markdown source
+	Authors []string // attributedTo: the IRIs of everyone who wrote a revision
+	Updated string   // when the current revision was made (RFC 3339), if after the first
 }
 
 // RemoteSyllabus reads a remote course (handle or IRI) and its live
 // modules from the course's origin. Modules served from another origin, or
 // not Articles of the course, are refused: the course's origin alone
-// speaks for its syllabus.
+// speaks for its syllabus. The modules are fetched a few at a time, at
+// most MaxRemoteModules of them; any module that cannot be had fails the
+// whole syllabus.
 func (a *Actions) RemoteSyllabus(ctx context.Context, course string) (federation.RemoteActor, []RemoteModule, error) {
 	ra, err := a.resolve(ctx, course)
 	if err != nil {
@@ -55,16 +64,38 @@ func (a *Actions) RemoteSyllabus(ctx context.Context, course string) (federation
 	if err := json.Unmarshal(body, &col); err != nil {
 		return ra, nil, fmt.Errorf("the syllabus of %s: %w", ra.IRI, err)
 	}
-	var out []RemoteModule
-	for _, iri := range col.OrderedItems {
-		m, err := a.RemoteModule(ctx, ra.IRI, iri)
-		if err != nil {
-			return ra, nil, err
-		}
-		out = append(out, m)
+	if len(col.OrderedItems) > MaxRemoteModules {
+		return ra, nil, fmt.Errorf("the syllabus of %s lists %d modules, more than the %d read from another server: %w",
+			ra.IRI, len(col.OrderedItems), MaxRemoteModules, ErrSyllabusTooLong)
+	}
+	out := make([]RemoteModule, len(col.OrderedItems))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(remoteModuleFetches)
+	for i, iri := range col.OrderedItems {
+		g.Go(func() error {
+			m, err := a.RemoteModule(gctx, ra.IRI, iri)
+			out[i] = m
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return ra, nil, err
 	}
 	return ra, out, nil
 }
+
+// MaxRemoteModules bounds the modules read from a remote course's
+// syllabus (each is one fetch): a course listing more is refused with
+// ErrSyllabusTooLong rather than fetched without end.
+const MaxRemoteModules = 500
+
+// remoteModuleFetches is how many of a remote syllabus's modules are
+// fetched at once.
+const remoteModuleFetches = 4
+
+// ErrSyllabusTooLong means a remote course lists more than
+// MaxRemoteModules modules.
+var ErrSyllabusTooLong = errors.New("the syllabus is too long to read from another server")
 
 // RemoteModule fetches module iri of remote course courseIRI from the
 // course's origin.
@@ -81,12 +112,15 @@ func (a *Actions) RemoteModule(ctx context.Context, courseIRI, iri string) (Remo
 		return RemoteModule{}, fmt.Errorf("module %s: %w", iri, err)
 	}
 	var doc struct {
-		ID       string `json:"id"`
-		Type     string `json:"type"`
-		Name     string `json:"name"`
-		Context  string `json:"context"`
-		Position int    `json:"position"`
-		Revision int    `json:"revision"`
+		ID       string          `json:"id"`
+		Type     string          `json:"type"`
+		Name     string          `json:"name"`
+		Context  string          `json:"context"`
+		Position int             `json:"position"`
+		Revision int             `json:"revision"`
+		Summary  string          `json:"summary"`
+		Updated  string          `json:"updated"`
+		Authors  json.RawMessage `json:"attributedTo"`
 		Source   struct {
 			Content string `json:"content"`
 		} `json:"source"`
@@ -95,5 +129,29 @@ func (a *Actions) RemoteModule(ctx context.Context, courseIRI, iri string) (Remo
 		return RemoteModule{}, fmt.Errorf("module %s is not an Article of %s", iri, courseIRI)
 	}
 	id, _ := strconv.ParseInt(iri[strings.LastIndex(iri, "/")+1:], 10, 64)
-	return RemoteModule{IRI: iri, ID: id, Position: doc.Position, Revision: doc.Revision, Title: doc.Name, Body: doc.Source.Content}, nil
+	return RemoteModule{IRI: iri, ID: id, Position: doc.Position, Revision: doc.Revision, Title: doc.Name, Body: doc.Source.Content,
+		Summary: plainSummary(doc.Summary), Authors: iris(doc.Authors), Updated: doc.Updated}, nil
+}
+
+// plainSummary turns a module's summary, one escaped paragraph as colearn
+// sends it, back into plain text; anything else (markup from another
+// implementation) gives "".
+func plainSummary(s string) string {
+	inner, opened := strings.CutPrefix(s, "<p>")
+	inner, closed := strings.CutSuffix(inner, "</p>")
+	if !opened || !closed || strings.ContainsAny(inner, "<>") {
+		return ""
+	}
+	return html.UnescapeString(inner)
+}
+
+// iris reads a property given as one IRI or a list of them.
+func iris(raw json.RawMessage) []string {
+	var one string
+	if json.Unmarshal(raw, &one) == nil {
+		return []string{one}
+	}
+	var many []string
+	_ = json.Unmarshal(raw, &many)
+	return many
 }

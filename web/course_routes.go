@@ -33,6 +33,7 @@ func (h *Handler) courseRoutes(r chi.Router) {
 		r.Post("/courses/{slug}"+path, h.requireUser(h.withCourse(action)))
 	}
 	h.moduleRoutes(r)
+	h.coauthorRoutes(r) // course_coauthors.go
 }
 
 // courseAction handles a form posted to a local course by a signed-in user;

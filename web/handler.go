@@ -134,6 +134,8 @@ func (h *Handler) Routes(r chi.Router) {
 			r.Post("/admin/settings", h.requireAdmin(h.adminSettingsPost))
 			h.courseRoutes(r)
 			h.remoteRoutes(r)
+			h.remoteSyllabusRoutes(r) // remote_syllabus.go
+			h.invitationRoutes(r)     // invitations.go
 			h.moderationRoutes(r)
 			h.badgeRoutes(r)
 		})

@@ -51,6 +51,9 @@ func (h *Handler) showRemoteCourse(w http.ResponseWriter, r *http.Request, me co
 	if data.CanPost {
 		data.Thread.PostAction = "/remote/posts"
 	}
+	if g, err := h.cfg.Store.GrantIn(ctx, h.cfg.Pool, me.ID, iri); err == nil && g.Role == courses.RoleModerator {
+		data.Thread.RemoveAction = "/remote/posts/remove" // a moderator by a grant (remote_syllabus.go)
+	}
 	h.render(w, r, status, "remote_course", data.Course.Name, data)
 }
 

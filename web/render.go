@@ -25,13 +25,14 @@ var pageNames = []string{
 	"home", "signup", "signin", "profile", "profile_edit", "admin", "error",
 	"catalogue", "course_new", "course", "conflict", "remote", "remote_course", "post", "module", "module_progress",
 	"report", "moderation", "admin_domains", "admin_log",
-	"badges", "credential", "verify", "achievement",
+	"badges", "credential", "verify", "achievement", "tag",
+	"course_coauthors", "invitations", "remote_syllabus", "remote_module",
 }
 
 func parsePages() (map[string]*pageTemplate, error) {
 	pages := make(map[string]*pageTemplate, len(pageNames))
 	for _, name := range pageNames {
-		t, err := template.New(name).Funcs(template.FuncMap{"add": func(a, b int) int { return a + b }, "trimHash": trimHash}).ParseFS(assets, "templates/layout.html", "templates/parts.html", "templates/post_rich.html", "templates/module_parts.html", "templates/badge_parts.html", "templates/"+name+".html")
+		t, err := template.New(name).Funcs(template.FuncMap{"add": func(a, b int) int { return a + b }, "trimHash": trimHash}).ParseFS(assets, "templates/layout.html", "templates/parts.html", "templates/post_rich.html", "templates/module_parts.html", "templates/badge_parts.html", "templates/remote_syllabus_parts.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("parse page %s: %w", name, err)
 		}
@@ -48,8 +49,11 @@ type view struct {
 	// shown in every header; SiteDescription its short description.
 	Site, SiteDescription string
 	Me                    *courses.User
-	Data                  any
-	Meta                  pageMeta
+	// Invitations counts the signed-in user's unanswered invitations
+	// from courses on other servers; the header links to them.
+	Invitations int
+	Data        any
+	Meta        pageMeta
 }
 
 // pageMeta is what a page tells link previews and fediverse searches: its
@@ -97,7 +101,11 @@ func (h *Handler) renderPage(r *http.Request, p page) ([]byte, error) {
 		return nil, fmt.Errorf("render page %s: %w", p.Name, err)
 	}
 	var buf bytes.Buffer
-	v := view{Title: p.Title, Host: h.cfg.Host, Site: id.SiteName(h.cfg.Host), SiteDescription: id.Description,
+	invitations, err := h.pendingInvitations(r)
+	if err != nil {
+		return nil, fmt.Errorf("render page %s: %w", p.Name, err)
+	}
+	v := view{Invitations: invitations, Title: p.Title, Host: h.cfg.Host, Site: id.SiteName(h.cfg.Host), SiteDescription: id.Description,
 		Me: viewer(r), Data: p.Data, Meta: p.Meta}
 	if err := h.pages[p.Name].tmpl.ExecuteTemplate(&buf, "layout", v); err != nil {
 		return nil, fmt.Errorf("render page %s: %w", p.Name, err)

@@ -163,6 +163,7 @@ func (in *instance) routes() http.Handler {
 	}
 	fed.CoursePageFunc = in.web.CoursePage
 	fed.PostPageFunc = in.web.PostPage
+	fed.TagPageFunc = in.web.TagPage
 	fed.Routes(r)
 	fed.ModuleRoutes(r, in.web.SyllabusPage, in.web.ModulePage)
 	ib := &inbox.Handler{
@@ -172,14 +173,22 @@ func (in *instance) routes() http.Handler {
 	}
 	ib.Routes(r)
 	in.inbox = ib
-	r.Get("/users/{name}/outbox", func(w http.ResponseWriter, r *http.Request) {
-		in.cachedOutbox(w, r, in.urls.User(chi.URLParam(r, "name")))
+	r.Get("/actor/outbox", func(w http.ResponseWriter, r *http.Request) {
+		in.cachedOutbox(w, r, in.urls.InstanceActor(), func(w http.ResponseWriter, r *http.Request, d federation.Doc) {
+			federation.WriteDoc(w, r, d, federation.CachePublic, "Accept") // public, like the instance actor
+		})
 	})
-	r.Get("/courses/{slug}/outbox", func(w http.ResponseWriter, r *http.Request) {
-		in.cachedOutbox(w, r, in.urls.Course(chi.URLParam(r, "slug")))
-	})
-	r.Get("/activities/{id}", func(w http.ResponseWriter, r *http.Request) {
-		in.outbox.ServeActivity(w, r, in.urls.Activity(chi.URLParam(r, "id")))
+	r.Group(func(r chi.Router) {
+		r.Use(fed.SignedGets) // with --authorized-fetch, outboxes and activities need a signature too
+		r.Get("/users/{name}/outbox", func(w http.ResponseWriter, r *http.Request) {
+			in.cachedOutbox(w, r, in.urls.User(chi.URLParam(r, "name")), fed.WriteSigned)
+		})
+		r.Get("/courses/{slug}/outbox", func(w http.ResponseWriter, r *http.Request) {
+			in.cachedOutbox(w, r, in.urls.Course(chi.URLParam(r, "slug")), fed.WriteSigned)
+		})
+		r.Get("/activities/{id}", func(w http.ResponseWriter, r *http.Request) {
+			in.outbox.ServeActivity(w, r, in.urls.Activity(chi.URLParam(r, "id")))
+		})
 	})
 	in.web.Routes(r)
 	return r

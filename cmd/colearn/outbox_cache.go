@@ -14,7 +14,9 @@ import (
 // publishes announces OutboxScope in its transaction (outbox.Config's
 // PublishedFunc), so a kept page is dropped when one commits. Only 200
 // answers are kept; any other is passed through as the outbox wrote it.
-func (in *instance) cachedOutbox(w http.ResponseWriter, r *http.Request, actorIRI string) {
+// write sends a kept page (with the caching headers of a public or, under
+// authorized fetch, a signed document).
+func (in *instance) cachedOutbox(w http.ResponseWriter, r *http.Request, actorIRI string, write func(http.ResponseWriter, *http.Request, federation.Doc)) {
 	if r.Method != http.MethodGet {
 		in.outbox.Collection(w, r, actorIRI)
 		return
@@ -36,6 +38,6 @@ func (in *instance) cachedOutbox(w http.ResponseWriter, r *http.Request, actorIR
 		in.log.Error("outbox collection", "actor", actorIRI, "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 	default:
-		federation.WriteDoc(w, r, d, federation.CachePublic, "Accept")
+		write(w, r, d)
 	}
 }

@@ -44,6 +44,7 @@ type Peer struct {
 
 	mu     sync.Mutex
 	routes map[string]Response
+	funcs  map[string]HandlerFunc
 	hits   map[string]int
 	posts  []Received
 	// gtsRules makes the peer verify every signed request it receives the
@@ -83,7 +84,7 @@ type Received struct {
 // Start runs a peer on a loopback port until the test ends.
 func Start(t testing.TB) *Peer {
 	t.Helper()
-	p := &Peer{t: t, routes: map[string]Response{}, hits: map[string]int{}}
+	p := &Peer{t: t, routes: map[string]Response{}, funcs: map[string]HandlerFunc{}, hits: map[string]int{}}
 	p.srv = httptest.NewServer(http.HandlerFunc(p.serve))
 	t.Cleanup(p.srv.Close)
 	p.URL = p.srv.URL
@@ -96,6 +97,7 @@ func (p *Peer) serve(w http.ResponseWriter, r *http.Request) {
 	p.mu.Lock()
 	p.hits[r.URL.Path]++
 	resp, ok := p.routes[r.URL.Path]
+	fn := p.funcs[r.URL.Path]
 	gts := p.gtsRules
 	p.mu.Unlock()
 	sigErr := ""
@@ -111,6 +113,10 @@ func (p *Peer) serve(w http.ResponseWriter, r *http.Request) {
 		p.mu.Lock()
 		p.posts = append(p.posts, Received{Path: r.URL.Path, Header: r.Header.Clone(), Body: body, SignatureError: sigErr})
 		p.mu.Unlock()
+	}
+	if fn != nil {
+		fn(w, r, body)
+		return
 	}
 	if sigErr != "" && resp.RequireSignature {
 		http.Error(w, "signature: "+sigErr, http.StatusUnauthorized)
@@ -155,6 +161,19 @@ func (p *Peer) serve(w http.ResponseWriter, r *http.Request) {
 func (p *Peer) Handle(path string, r Response) {
 	p.mu.Lock()
 	p.routes[path] = r
+	p.mu.Unlock()
+}
+
+// HandlerFunc answers a request the peer received; body is what it read
+// of the request's body.
+type HandlerFunc func(w http.ResponseWriter, r *http.Request, body []byte)
+
+// HandleFunc makes f answer every request at path (counted, and recorded
+// in Received when it carries a body), instead of a Response: the peer's
+// behaviour (Lemmy's community inbox, lemmy.go).
+func (p *Peer) HandleFunc(path string, f HandlerFunc) {
+	p.mu.Lock()
+	p.funcs[path] = f
 	p.mu.Unlock()
 }
 

@@ -16,7 +16,7 @@ func (s *Store) Authenticate(ctx context.Context, username, password string) (Us
 		hash string
 	)
 	err := s.pool.QueryRow(ctx, `SELECT `+userColumns+`, password_hash FROM users WHERE username = $1`,
-		normalizeUsername(username)).Scan(&u.ID, &u.Username, &u.DisplayName, &u.Summary, &u.IsAdmin, &u.CreatedAt, &hash)
+		normalizeUsername(username)).Scan(&u.ID, &u.Username, &u.DisplayName, &u.Summary, &u.IsAdmin, &u.CreatedAt, &u.Indexable, &hash)
 	if err = notFound(err); err != nil && !errors.Is(err, ErrNotFound) {
 		return User{}, fmt.Errorf("authenticate %q: %w", username, err)
 	}

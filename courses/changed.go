@@ -26,6 +26,9 @@ func UserScope(username string) Scope { return Scope("user/" + strings.ToLower(u
 // PostScope covers the document of one post, whatever course it is in.
 func PostScope(iri string) Scope { return Scope("post/" + iri) }
 
+// RepliesScope covers the replies collection of the post iri.
+func RepliesScope(iri string) Scope { return Scope("replies/" + iri) }
+
 // OutboxScope covers the outbox collection of a local actor, which every
 // public activity it sends changes.
 func OutboxScope(actorIRI string) Scope { return Scope("outbox/" + actorIRI) }
@@ -117,6 +120,9 @@ func (s *Store) postChanged(ctx context.Context, q Querier, p Post) error {
 	}
 	if p.Local {
 		scopes = append(scopes, UsageScope)
+	}
+	if p.InReplyTo != "" { // the parent's replies collection
+		scopes = append(scopes, RepliesScope(p.InReplyTo))
 	}
 	return s.Changed(ctx, q, scopes...)
 }

@@ -3,6 +3,7 @@ package courses
 import (
 	"bytes"
 	"html"
+	"regexp"
 	"strings"
 	"sync"
 
@@ -20,6 +21,7 @@ type Content struct {
 	policy *bluemonday.Policy
 	strict *bluemonday.Policy
 	md     goldmark.Markdown
+	post   goldmark.Markdown // md with mentions and hashtags (compose.go)
 }
 
 func (c *Content) init() {
@@ -27,11 +29,15 @@ func (c *Content) init() {
 		p := bluemonday.UGCPolicy()
 		p.AddTargetBlankToFullyQualifiedLinks(true)
 		p.RequireNoReferrerOnLinks(true)
+		// The classes Mastodon and colearn mark mentions and hashtags with,
+		// so that they keep their look wherever they are shown; no others.
+		p.AllowAttrs("class").Matching(regexp.MustCompile(`^(h-card|u-url mention|mention|mention hashtag|hashtag|invisible|ellipsis)$`)).OnElements("a", "span")
 		c.policy = p
 		c.strict = bluemonday.StrictPolicy()
 		// goldmark's default leaves raw HTML out (it is not "unsafe"), and the
 		// sanitiser runs on its output anyway.
 		c.md = goldmark.New(goldmark.WithExtensions(extension.GFM))
+		c.post = postMarkdown()
 	})
 }
 

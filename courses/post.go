@@ -31,18 +31,26 @@ type Post struct {
 	// Local is set on posts written on this instance, not copies of
 	// remote ones.
 	Local bool
+	// Summary is the content warning, plain text; Sensitive marks the post
+	// as one to show collapsed (post_rich.go).
+	Summary   string
+	Sensitive bool
+	// Tags are the post's mentions and hashtags, Attachments its images
+	// and links, checked when saved (post_rich.go).
+	Tags        []PostTag
+	Attachments []PostAttachment
 }
 
 // MaxPostLen is the longest post body accepted, in bytes of HTML.
 const MaxPostLen = 100_000
 
 const postColumns = `iri, course_iri, author_iri, author_name, author_handle, in_reply_to, type, name, content, url,
-	published, coalesce(updated, 'epoch'::timestamptz), deleted, seq, local`
+	published, coalesce(updated, 'epoch'::timestamptz), deleted, seq, local, summary, sensitive, tags, attachments`
 
 func scanPost(row pgx.Row) (Post, error) {
 	var p Post
 	err := row.Scan(&p.IRI, &p.CourseIRI, &p.AuthorIRI, &p.AuthorName, &p.AuthorHandle, &p.InReplyTo, &p.Type, &p.Name,
-		&p.Content, &p.URL, &p.Published, &p.Updated, &p.Deleted, &p.Seq, &p.Local)
+		&p.Content, &p.URL, &p.Published, &p.Updated, &p.Deleted, &p.Seq, &p.Local, &p.Summary, &p.Sensitive, &p.Tags, &p.Attachments)
 	if p.Updated.Equal(time.Unix(0, 0)) {
 		p.Updated = time.Time{}
 	}
@@ -73,6 +81,9 @@ func (s *Store) SavePost(ctx context.Context, q Querier, p Post) (saved Post, cr
 	if strings.TrimSpace(p.Content) == "" {
 		return Post{}, false, &ValidationError{Field: "content", Message: "the post is empty"}
 	}
+	if err := s.cleanRich(&p); err != nil {
+		return Post{}, false, err
+	}
 	if len(p.Content) > MaxPostLen {
 		return Post{}, false, &ValidationError{Field: "content", Message: fmt.Sprintf("the post is longer than %d bytes", MaxPostLen)}
 	}
@@ -87,18 +98,22 @@ func (s *Store) SavePost(ctx context.Context, q Querier, p Post) (saved Post, cr
 		updated = &p.Updated
 	}
 	row := q.QueryRow(ctx, `
-		INSERT INTO posts (iri, course_iri, author_iri, author_name, author_handle, in_reply_to, type, name, content, url, published, updated, local)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+		INSERT INTO posts (iri, course_iri, author_iri, author_name, author_handle, in_reply_to, type, name, content, url, published, updated, local,
+			summary, sensitive, tags, attachments)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
 		ON CONFLICT (iri) DO UPDATE SET content = excluded.content, name = excluded.name, updated = excluded.updated,
-			author_name = excluded.author_name
+			author_name = excluded.author_name, summary = excluded.summary, sensitive = excluded.sensitive,
+			tags = excluded.tags, attachments = excluded.attachments
 		WHERE NOT posts.deleted AND excluded.updated IS NOT NULL
 		  AND posts.author_iri = excluded.author_iri AND posts.course_iri = excluded.course_iri
 		  AND (posts.updated IS NULL OR posts.updated <= excluded.updated)
 		RETURNING `+postColumns+`, (xmax = 0)`,
-		p.IRI, p.CourseIRI, p.AuthorIRI, p.AuthorName, p.AuthorHandle, p.InReplyTo, p.Type, p.Name, p.Content, p.URL, p.Published, updated, p.Local)
+		p.IRI, p.CourseIRI, p.AuthorIRI, p.AuthorName, p.AuthorHandle, p.InReplyTo, p.Type, p.Name, p.Content, p.URL, p.Published, updated, p.Local,
+		p.Summary, p.Sensitive, p.Tags, p.Attachments)
 	var sp Post
 	err = row.Scan(&sp.IRI, &sp.CourseIRI, &sp.AuthorIRI, &sp.AuthorName, &sp.AuthorHandle, &sp.InReplyTo, &sp.Type, &sp.Name,
-		&sp.Content, &sp.URL, &sp.Published, &sp.Updated, &sp.Deleted, &sp.Seq, &sp.Local, &created)
+		&sp.Content, &sp.URL, &sp.Published, &sp.Updated, &sp.Deleted, &sp.Seq, &sp.Local,
+		&sp.Summary, &sp.Sensitive, &sp.Tags, &sp.Attachments, &created)
 	if err == pgx.ErrNoRows {
 		// Unchanged: a replay, a stale edit, a deleted post, or someone
 		// else's.
@@ -133,7 +148,7 @@ func (s *Store) PostByIRI(ctx context.Context, q Querier, iri string) (Post, err
 // DeletePost marks a post deleted and drops its content; the row stays as a
 // tombstone so a late redelivery cannot bring it back.
 func (s *Store) DeletePost(ctx context.Context, q Querier, iri string) (Post, error) {
-	p, err := scanPost(q.QueryRow(ctx, `UPDATE posts SET deleted = true, content = '', name = '', updated = now()
+	p, err := scanPost(q.QueryRow(ctx, `UPDATE posts SET deleted = true, content = '', name = '', summary = '', tags = '[]', attachments = '[]', updated = now()
 		WHERE iri = $1 AND NOT deleted RETURNING `+postColumns, iri))
 	if err != nil {
 		return Post{}, fmt.Errorf("delete post %s: %w", iri, notFound(err))

@@ -18,6 +18,9 @@ type User struct {
 	Summary     string
 	IsAdmin     bool
 	CreatedAt   time.Time
+	// Indexable is the user's opt-in to having their public posts indexed
+	// by search on other servers (the actor's indexable); false by default.
+	Indexable bool
 }
 
 // NewUser is what CreateUser and Register need to make an account.
@@ -30,11 +33,11 @@ type NewUser struct {
 	InviteCode  string
 }
 
-const userColumns = "id, username, display_name, summary, is_admin, created_at"
+const userColumns = "id, username, display_name, summary, is_admin, created_at, indexable"
 
 func scanUser(row pgx.Row) (User, error) {
 	var u User
-	err := row.Scan(&u.ID, &u.Username, &u.DisplayName, &u.Summary, &u.IsAdmin, &u.CreatedAt)
+	err := row.Scan(&u.ID, &u.Username, &u.DisplayName, &u.Summary, &u.IsAdmin, &u.CreatedAt, &u.Indexable)
 	return u, err
 }
 
@@ -113,6 +116,20 @@ func (s *Store) SetProfile(ctx context.Context, userID int64, displayName, summa
 		RETURNING `+userColumns, userID, displayName, summary))
 	if err != nil {
 		return User{}, fmt.Errorf("set profile of user %d: %w", userID, notFound(err))
+	}
+	if err := s.Changed(ctx, s.pool, UserScope(u.Username)); err != nil {
+		return User{}, err
+	}
+	return u, nil
+}
+
+// SetIndexable records whether the user opts in to search indexing of their
+// public posts, and returns the updated user; ErrNotFound for an unknown
+// user.
+func (s *Store) SetIndexable(ctx context.Context, userID int64, indexable bool) (User, error) {
+	u, err := scanUser(s.pool.QueryRow(ctx, `UPDATE users SET indexable = $2 WHERE id = $1 RETURNING `+userColumns, userID, indexable))
+	if err != nil {
+		return User{}, fmt.Errorf("set indexable of user %d: %w", userID, notFound(err))
 	}
 	if err := s.Changed(ctx, s.pool, UserScope(u.Username)); err != nil {
 		return User{}, err

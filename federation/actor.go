@@ -3,6 +3,7 @@ package federation
 import (
 	"encoding/json"
 	"fmt"
+	"time"
 
 	vocab "github.com/go-ap/activitypub"
 )
@@ -21,6 +22,10 @@ type LocalActor struct {
 	Discoverable bool
 	// ManuallyApproves means follow requests wait for approval.
 	ManuallyApproves bool
+	// Published is when the account was made (zero: not given).
+	Published time.Time
+	// Indexable is the owner's opt-in to search indexing of their posts.
+	Indexable bool
 }
 
 // ActorDocument renders a local actor as ActivityStreams JSON-LD, with its
@@ -45,6 +50,9 @@ func (u URLs) ActorDocument(a LocalActor) ([]byte, error) {
 	if a.IconURL != "" {
 		act.Icon = &vocab.Object{Type: vocab.ImageType, URL: vocab.IRI(a.IconURL)}
 	}
+	if !a.Published.IsZero() {
+		act.Published = a.Published.UTC().Truncate(time.Second)
+	}
 	act.Inbox = vocab.IRI(iri + "/inbox")
 	act.Outbox = vocab.IRI(iri + "/outbox")
 	act.Followers = vocab.IRI(iri + "/followers")
@@ -68,5 +76,6 @@ func (u URLs) ActorDocument(a LocalActor) ([]byte, error) {
 		}},
 		"manuallyApprovesFollowers": a.ManuallyApproves,
 		"discoverable":              a.Discoverable,
+		"indexable":                 a.Indexable,
 	})
 }

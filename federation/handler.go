@@ -70,7 +70,8 @@ func (h *Handler) Routes(r chi.Router) {
 		r.Get("/users/{name}/following", h.userCollection("following"))
 		r.Get("/courses/{slug}/followers", h.courseFollowers)
 		r.Get("/courses/{slug}/following", h.courseFollowing)
-		h.inboxCollectionRoutes(r) // inbox_collection.go
+		r.Get("/posts/{id}/replies", h.replies) // replies.go
+		h.inboxCollectionRoutes(r)              // inbox_collection.go
 	})
 	h.instanceCollectionRoutes(r) // inbox_collection.go
 }
@@ -151,6 +152,7 @@ func (h *Handler) userActor(w http.ResponseWriter, r *http.Request) {
 		doc, err := h.URLs.ActorDocument(LocalActor{
 			Owner: u.Username, Type: vocab.PersonType, Name: u.DisplayName, Summary: h.Courses.Content().Markdown(u.Summary),
 			ProfileURL: h.URLs.Profile(u.Username), Keys: kp, Discoverable: true,
+			Published: u.CreatedAt, Indexable: u.Indexable,
 		})
 		return activityDoc(doc, 0), []courses.Scope{courses.UserScope(u.Username)}, err
 	})

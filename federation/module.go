@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"html"
 	"net/http"
 	"strconv"
 	"strings"
@@ -36,9 +35,12 @@ var ModuleContext = []any{
 type ModuleArticle struct {
 	CourseIRI string
 	Module    courses.Module
-	// ContentHTML and SummaryHTML are the rendered, sanitised body and
-	// summary (courses.Content).
-	ContentHTML, SummaryHTML string
+	// ContentHTML is the rendered, sanitised body (courses.Content).
+	ContentHTML string
+	// Summary is plain text: the module's summary, or an excerpt of its
+	// body, so that Mastodon (which shows an Article as its title, summary
+	// and link) shows words, not a bare title.
+	Summary string
 	// Authors are the IRIs of everyone who wrote a revision.
 	Authors []string
 }
@@ -54,7 +56,9 @@ func (u URLs) ModuleObject(ma ModuleArticle) *vocab.Object {
 	o := vocab.ObjectNew(vocab.ArticleType)
 	o.ID = vocab.IRI(iri)
 	o.Name = vocab.DefaultNaturalLanguageValue(m.Title)
-	o.Summary = vocab.DefaultNaturalLanguageValue(ma.SummaryHTML)
+	if ma.Summary != "" {
+		o.Summary = vocab.DefaultNaturalLanguageValue(ma.Summary)
+	}
 	o.Content = vocab.DefaultNaturalLanguageValue(ma.ContentHTML)
 	o.MediaType = "text/html"
 	o.Source = vocab.Source{Content: vocab.DefaultNaturalLanguageValue(m.Body), MediaType: "text/markdown"}
@@ -173,12 +177,9 @@ func replaceObject(activity, obj []byte) ([]byte, error) {
 func ArticleFor(u URLs, content *courses.Content, c courses.Course, m courses.Module, authors []courses.Author) ModuleArticle {
 	summary := m.Summary
 	if summary == "" {
-		summary = content.Excerpt(m.Body, 280)
+		summary = content.Excerpt(m.Body, 300)
 	}
-	ma := ModuleArticle{CourseIRI: u.Course(c.Slug), Module: m, ContentHTML: content.Markdown(m.Body)}
-	if summary != "" {
-		ma.SummaryHTML = "<p>" + html.EscapeString(summary) + "</p>"
-	}
+	ma := ModuleArticle{CourseIRI: u.Course(c.Slug), Module: m, ContentHTML: content.Markdown(m.Body), Summary: summary}
 	for _, a := range authors {
 		ma.Authors = append(ma.Authors, a.IRI)
 	}

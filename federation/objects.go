@@ -22,6 +22,7 @@ var ActivityContext = []any{
 		"openDiscussion":            "colearn:openDiscussion",
 		"manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
 		"Hashtag":                   "as:Hashtag",
+		"sensitive":                 "as:sensitive",
 	},
 }
 
@@ -100,9 +101,11 @@ func mergeContexts(a, b any) map[string]any {
 }
 
 // PostObject is the ActivityStreams form of a post: a Note (discussion,
-// announcements) or an Article (lessons), with audience = its course
-// (FEP-1b12).
-func PostObject(p courses.Post) *vocab.Object {
+// announcements) or an Article (lessons), with audience and context = its
+// course (FEP-1b12), its content warning, tags and attachments
+// (post_rich.go), the mentioned actors in cc, and, for a post written
+// here, its replies collection.
+func PostObject(p courses.Post) vocab.Item {
 	o := vocab.ObjectNew(vocab.ActivityVocabularyType(p.Type))
 	o.ID = vocab.IRI(p.IRI)
 	o.AttributedTo = vocab.IRI(p.AuthorIRI)
@@ -124,9 +127,10 @@ func PostObject(p courses.Post) *vocab.Object {
 		o.Updated = p.Updated.UTC()
 	}
 	o.Audience = vocab.ItemCollection{vocab.IRI(p.CourseIRI)}
+	o.Context = vocab.IRI(p.CourseIRI)
 	o.To = vocab.ItemCollection{vocab.IRI(p.CourseIRI), vocab.PublicNS}
 	o.CC = vocab.ItemCollection{vocab.IRI(Followers(p.CourseIRI))}
-	return o
+	return richPost(o, p)
 }
 
 // Document adds @context to an ActivityStreams value, making the JSON-LD

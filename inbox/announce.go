@@ -85,7 +85,7 @@ func (p *Processor) announce(ctx context.Context, tx pgx.Tx, in *Incoming) error
 	if err != nil {
 		return err
 	}
-	post := postFrom(o, in.Actor, author)
+	post := postFrom(o, raw, in.Actor, author)
 	if post.Type == string(vocab.PageType) {
 		post.Type = string(vocab.NoteType) // Lemmy's titled post: kept as a Note with its name
 	}

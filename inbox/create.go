@@ -63,7 +63,7 @@ func (p *Processor) create(ctx context.Context, tx pgx.Tx, in *Incoming) error {
 	if err != nil {
 		return err
 	}
-	post := postFrom(o, p.URLs.Course(c.Slug), author)
+	post := postFrom(o, in.objectJSON(o.ID.String()), p.URLs.Course(c.Slug), author)
 	post.Updated = post.Updated.UTC()
 	saved, created, err := p.Courses.SavePost(ctx, tx, post)
 	if err != nil {
@@ -151,7 +151,7 @@ func (p *Processor) createFromRemoteCourse(ctx context.Context, tx pgx.Tx, in *I
 	if err != nil {
 		return err
 	}
-	_, _, err = p.Courses.SavePost(ctx, tx, postFrom(o, in.Actor, course))
+	_, _, err = p.Courses.SavePost(ctx, tx, postFrom(o, in.objectJSON(o.ID.String()), in.Actor, course))
 	return err
 }
 

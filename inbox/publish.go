@@ -37,8 +37,9 @@ func (p *Processor) localCourse(ctx context.Context, iri string) (courses.Course
 	return c, err == nil, err
 }
 
-// postFrom maps a Note or Article onto a post of courseIRI.
-func postFrom(o *vocab.Object, courseIRI string, author federation.RemoteActor) courses.Post {
+// postFrom maps a Note or Article onto a post of courseIRI; doc is the
+// object's JSON, for what go-ap does not keep (rich.go).
+func postFrom(o *vocab.Object, doc []byte, courseIRI string, author federation.RemoteActor) courses.Post {
 	p := courses.Post{
 		IRI:          o.ID.String(),
 		CourseIRI:    courseIRI,
@@ -54,6 +55,7 @@ func postFrom(o *vocab.Object, courseIRI string, author federation.RemoteActor) 
 	if o.InReplyTo != nil {
 		p.InReplyTo = o.InReplyTo.GetLink().String()
 	}
+	setRich(&p, doc)
 	if o.URL != nil {
 		if u := o.URL.GetLink().String(); federation.SameOrigin(u, p.IRI) {
 			p.URL = u

@@ -47,6 +47,8 @@ func (p *Processor) update(ctx context.Context, tx pgx.Tx, in *Incoming) error {
 	edit.Content = o.Content.First().String()
 	edit.Name = o.Name.First().String()
 	edit.Updated = o.Updated
+	edit.Summary, edit.Sensitive, edit.Tags, edit.Attachments = "", false, nil, nil
+	setRich(&edit, in.objectJSON(o.ID.String()))
 	if edit.Updated.IsZero() || edit.Updated.Before(cur.Published) {
 		return fmt.Errorf("%w: Update without a newer updated time", ErrMalformed)
 	}

@@ -14,17 +14,26 @@ import (
 )
 
 // Post writes a post (Markdown) by local user u in a course's discussion,
-// replying to inReplyTo when it is set. In a local course the course
-// announces it to its members; in a remote one it goes to the course as
-// Create(Note), and the course announces it.
+// replying to inReplyTo when it is set; it is PostWith without options.
 func (a *Actions) Post(ctx context.Context, u courses.User, courseIRI, markdown, inReplyTo string) (courses.Post, error) {
+	return a.PostWith(ctx, u, courseIRI, markdown, inReplyTo, PostOptions{})
+}
+
+// PostWith writes a post (Markdown) by local user u in a course's
+// discussion, replying to inReplyTo when it is set, with its mentions and
+// hashtags as tags (actions_post_rich.go) and opt's content warning. In a
+// local course the course announces it to its members; in a remote one it
+// goes to the course as Create(Note), and the course announces it. Either
+// way the remote actors it mentions get the author's Create.
+func (a *Actions) PostWith(ctx context.Context, u courses.User, courseIRI, markdown, inReplyTo string, opt PostOptions) (courses.Post, error) {
 	if strings.TrimSpace(markdown) == "" {
 		return courses.Post{}, &courses.ValidationError{Field: "content", Message: "write something first"}
 	}
+	rich := a.compose(ctx, markdown)
 	p := courses.Post{
 		IRI: a.urls().Post(federation.NewID()), CourseIRI: courseIRI, AuthorIRI: a.userIRI(u),
 		AuthorName: u.DisplayName, AuthorHandle: u.Username, InReplyTo: inReplyTo, Type: "Note",
-		Content: a.Courses.Content().Markdown(markdown), Published: now(), Local: true,
+		Content: rich.html, Published: now(), Local: true, Summary: opt.Summary, Tags: rich.tags,
 	}
 	if p.AuthorName == "" {
 		p.AuthorName = u.Username
@@ -46,7 +55,9 @@ func (a *Actions) Post(ctx context.Context, u courses.User, courseIRI, markdown,
 			if err := a.Sender.AnnounceToMembers(ctx, tx, c, vocab.IRI(p.IRI), p.InReplyTo == ""); err != nil {
 				return err
 			}
-			return a.toUserFollowers(ctx, tx, u, p) // user_followers.go
+			// One Create from the author reaches the mentioned actors and
+			// the author's followers (user_followers.go, actions_post_rich.go).
+			return a.Sender.FromUserToFollowers(ctx, tx, u, withUserFollowers(a.createOf(p)), rich.inboxes...)
 		}
 		group, err := a.remoteGroup(ctx, tx, u, courseIRI)
 		if err != nil {
@@ -59,8 +70,8 @@ func (a *Actions) Post(ctx context.Context, u courses.User, courseIRI, markdown,
 		p = saved
 		to, cc := postAddressing(group)
 		act := federation.NewActivity(a.urls().Activity(federation.NewID()), vocab.CreateType, p.AuthorIRI,
-			federation.PostObject(p), courseIRI, to, cc)
-		return a.Sender.FromUserToFollowers(ctx, tx, u, withUserFollowers(act), group.Inbox)
+			federation.PostObject(p), courseIRI, to, append(cc, p.Mentions()...))
+		return a.Sender.FromUserToFollowers(ctx, tx, u, withUserFollowers(act), appendNew(rich.inboxes, group.Inbox)...)
 	})
 	return p, err
 }
@@ -68,12 +79,13 @@ func (a *Actions) Post(ctx context.Context, u courses.User, courseIRI, markdown,
 // EditPost replaces the content of u's own post.
 func (a *Actions) EditPost(ctx context.Context, u courses.User, postIRI, markdown string) (courses.Post, error) {
 	var p courses.Post
+	rich := a.compose(ctx, markdown)
 	err := pgx.BeginFunc(ctx, a.Pool, func(tx pgx.Tx) error {
 		cur, err := a.ownPost(ctx, tx, u, postIRI)
 		if err != nil {
 			return err
 		}
-		cur.Content = a.Courses.Content().Markdown(markdown)
+		cur.Content, cur.Tags = rich.html, rich.tags
 		cur.Updated = now()
 		if p, _, err = a.Courses.SavePost(ctx, tx, cur); err != nil {
 			return err
@@ -181,9 +193,10 @@ func (a *Actions) removePost(ctx context.Context, tx pgx.Tx, by string, c course
 // moderator u, to every member.
 func (a *Actions) Announce(ctx context.Context, u courses.User, c courses.Course, markdown string) (courses.Post, error) {
 	courseIRI := a.urls().Course(c.Slug)
+	rich := a.compose(ctx, markdown)
 	p := courses.Post{
 		IRI: a.urls().Post(federation.NewID()), CourseIRI: courseIRI, AuthorIRI: courseIRI, AuthorName: c.Title,
-		AuthorHandle: c.Slug, Type: "Note", Content: a.Courses.Content().Markdown(markdown), Published: now(), Local: true,
+		AuthorHandle: c.Slug, Type: "Note", Content: rich.html, Tags: rich.tags, Published: now(), Local: true,
 	}
 	err := pgx.BeginFunc(ctx, a.Pool, func(tx pgx.Tx) error {
 		if mod, err := a.Courses.CanModerate(ctx, tx, c.ID, a.userIRI(u)); err != nil {
@@ -191,20 +204,22 @@ func (a *Actions) Announce(ctx context.Context, u courses.User, c courses.Course
 		} else if !mod {
 			return fmt.Errorf("announce in %s: %w", c.Slug, courses.ErrForbidden)
 		}
-		return a.fromCourseCreate(ctx, tx, c, p)
+		return a.fromCourseCreate(ctx, tx, c, p, rich.inboxes...)
 	})
 	return p, err
 }
 
-func (a *Actions) fromCourseCreate(ctx context.Context, tx pgx.Tx, c courses.Course, p courses.Post) error {
+// fromCourseCreate stores p and sends the course's Create of it to its
+// followers and to mentioned, the inboxes of the actors it mentions.
+func (a *Actions) fromCourseCreate(ctx context.Context, tx pgx.Tx, c courses.Course, p courses.Post, mentioned ...string) error {
 	saved, _, err := a.Courses.SavePost(ctx, tx, p)
 	if err != nil {
 		return err
 	}
 	courseIRI := a.urls().Course(c.Slug)
 	act := federation.NewActivity(a.urls().Activity(federation.NewID()), vocab.CreateType, courseIRI,
-		federation.PostObject(saved), courseIRI, []string{federation.Followers(courseIRI)}, []string{federation.Public})
-	return a.Sender.FromCourse(ctx, tx, c, act, true)
+		federation.PostObject(saved), courseIRI, []string{federation.Followers(courseIRI)}, append([]string{federation.Public}, saved.Mentions()...))
+	return a.Sender.FromCourse(ctx, tx, c, act, true, mentioned...)
 }
 
 // localCourse returns the local course iri names, if it is one.

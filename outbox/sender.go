@@ -80,6 +80,8 @@ func (s *Sender) AnnounceToMembers(ctx context.Context, tx pgx.Tx, c courses.Cou
 	courseIRI := s.URLs.Course(c.Slug)
 	act := federation.NewActivity(s.URLs.Activity(federation.NewID()), vocab.AnnounceType, courseIRI, object,
 		courseIRI, []string{federation.Followers(courseIRI)}, []string{federation.Public})
+	// Mastodon dates the boost by it.
+	act.Published = now()
 	if object.IsLink() { // a boost of a post: remembered, to be undone by its id (undo_announce.go)
 		if err := courses.RecordAnnounce(ctx, tx, c.ID, object.GetLink().String(), act.ID.String()); err != nil {
 			return err

@@ -74,11 +74,3 @@ func userFollowerTargets(ctx context.Context, tx pgx.Tx, userID int64) ([]string
 	}
 	return out, nil
 }
-
-// toUserFollowers sends local user u's new post p, in a local course (whose
-// members get the course's boost), to u's followers as Create(Note) from u.
-func (a *Actions) toUserFollowers(ctx context.Context, tx pgx.Tx, u courses.User, p courses.Post) error {
-	act := federation.NewActivity(a.urls().Activity(federation.NewID()), vocab.CreateType, p.AuthorIRI,
-		federation.PostObject(p), p.CourseIRI, []string{p.CourseIRI, federation.Public}, []string{federation.Followers(p.CourseIRI)})
-	return a.Sender.FromUserToFollowers(ctx, tx, u, withUserFollowers(act))
-}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/colearn/colearn/courses"
+	"github.com/colearn/colearn/outbox"
 )
 
 // coursePost writes the signed-in user's post, or reply (in_reply_to), in
@@ -12,7 +13,8 @@ import (
 // when the discussion is open; others get 403.
 func (h *Handler) coursePost(w http.ResponseWriter, r *http.Request, me courses.User, c courses.Course) {
 	text := r.PostForm.Get("content")
-	p, err := h.cfg.Actions.Post(r.Context(), me, h.cfg.URLs.Course(c.Slug), text, r.PostForm.Get("in_reply_to"))
+	p, err := h.cfg.Actions.PostWith(r.Context(), me, h.cfg.URLs.Course(c.Slug), text, r.PostForm.Get("in_reply_to"),
+		outbox.PostOptions{Summary: r.PostForm.Get("summary")})
 	if err != nil {
 		h.courseFailed(w, r, c, err, coursePage{PostDraft: text})
 		return

@@ -57,3 +57,6 @@ func fullHandle(handle, actorIRI string) string {
 	}
 	return "@" + h + "@" + host
 }
+
+// trimHash is a hashtag's name without its "#", for its /tags/ page.
+func trimHash(tag string) string { return strings.TrimPrefix(tag, "#") }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/colearn/colearn/courses"
+	"github.com/colearn/colearn/outbox"
 )
 
 type remoteCourseData struct {
@@ -88,7 +89,8 @@ func (h *Handler) remotePost(w http.ResponseWriter, r *http.Request, me courses.
 		return
 	}
 	text := r.PostForm.Get("content")
-	p, err := h.cfg.Actions.Post(r.Context(), me, iri, text, r.PostForm.Get("in_reply_to"))
+	p, err := h.cfg.Actions.PostWith(r.Context(), me, iri, text, r.PostForm.Get("in_reply_to"),
+		outbox.PostOptions{Summary: r.PostForm.Get("summary")})
 	if err != nil {
 		h.remoteFailed(w, r, me, iri, err, remoteCourseData{PostDraft: text})
 		return

@@ -33,7 +33,7 @@ var pageNames = []string{
 func parsePages() (map[string]*pageTemplate, error) {
 	pages := make(map[string]*pageTemplate, len(pageNames))
 	for _, name := range pageNames {
-		t, err := template.New(name).Funcs(template.FuncMap{"add": func(a, b int) int { return a + b }}).ParseFS(assets, "templates/layout.html", "templates/parts.html", "templates/module_parts.html", "templates/badge_parts.html", "templates/remote_syllabus_parts.html", "templates/cohost_parts.html", "templates/"+name+".html")
+		t, err := template.New(name).Funcs(template.FuncMap{"add": func(a, b int) int { return a + b }, "trimHash": trimHash}).ParseFS(assets, "templates/layout.html", "templates/parts.html", "templates/post_rich.html", "templates/module_parts.html", "templates/badge_parts.html", "templates/remote_syllabus_parts.html", "templates/cohost_parts.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("parse page %s: %w", name, err)
 		}

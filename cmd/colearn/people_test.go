@@ -98,16 +98,6 @@ func mastoCreateOf(p *mastoPeer, actor, iri string) (mastoActivity, bool) {
 	return mastoActivity{}, false
 }
 
-func strs(v any) []string {
-	var out []string
-	if l, ok := v.([]any); ok {
-		for _, x := range l {
-			out = append(out, str(x))
-		}
-	}
-	return out
-}
-
 func TestMastodonFollowsColearnUser(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()

@@ -31,8 +31,10 @@ import {
   Follow,
   generateCryptoKeyPair,
   Group,
+  Hashtag,
   importJwk,
   isActor,
+  Mention,
   MemoryKvStore,
   Note,
   Person,
@@ -165,6 +167,7 @@ federation
           rec.objectId = obj.id?.href ?? null;
           rec.objectInReplyTo = obj.replyTargetId?.href ?? null;
           rec.objectContent = obj.content?.toString() ?? null;
+          if (obj instanceof Note) rec.objectNote = await noteView(ctx, obj);
           if (obj instanceof Announce) {
             // Undo(Announce): which boost, by whom, of what.
             rec.objectActor = obj.actorId?.href ?? null;
@@ -258,12 +261,31 @@ class HttpError extends Error {
   }
 }
 
+// noteView is what a Fedify app reads of a post: its content warning, its
+// Mention and Hashtag tags, its thread (context, replies), in Fedify's own
+// vocabulary.
+async function noteView(ctx, obj) {
+  const out = {
+    summary: obj.summary?.toString() ?? null,
+    sensitive: obj.sensitive ?? null,
+    context: obj.contextIds?.[0]?.href ?? null,
+    replies: obj.repliesId?.href ?? null,
+    tags: [],
+  };
+  for await (const tag of obj.getTags({ documentLoader: ctx.documentLoader })) {
+    const kind = tag instanceof Mention ? "Mention" : tag instanceof Hashtag ? "Hashtag" : tag.constructor.name;
+    out.tags.push({ type: kind, name: tag.name?.toString() ?? null, href: tag.href?.href ?? null });
+  }
+  return out;
+}
+
 async function describe(ctx, obj) {
   const out = {
     type: obj.constructor.name,
     id: obj.id?.href ?? null,
     json: await obj.toJsonLd({ contextLoader: ctx.contextLoader }),
   };
+  if (obj instanceof Note) Object.assign(out, await noteView(ctx, obj));
   if (isActor(obj)) {
     out.preferredUsername = obj.preferredUsername?.toString() ?? null;
     out.inbox = obj.inboxId?.href ?? null;

@@ -2,11 +2,12 @@ package inbox
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 
 	vocab "github.com/go-ap/activitypub"
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/colearn/colearn/courses"
 	"github.com/colearn/colearn/federation"
@@ -87,17 +88,20 @@ func attributedTo(o *vocab.Object) string {
 // isPublic reports whether the document doc (an object's JSON) is
 // addressed to the public collection, in to or cc, in any of the forms used
 // in the wild: the full IRI, "as:Public" or "Public". It reads the JSON
-// itself, since go-ap drops the compact forms. Only public posts reach a
-// course's discussion, its public page and its announce fan-out.
+// itself, since go-ap drops the compact forms, and reads it as go-ap does:
+// member names match exactly (encoding/json would also take "TO" for "to",
+// so a body carrying both would be read one way here and another there).
+// Only public posts reach a course's discussion, its public page and its
+// announce fan-out.
 func isPublic(doc []byte) bool {
 	var addr struct {
-		To json.RawMessage `json:"to"`
-		CC json.RawMessage `json:"cc"`
+		To jsontext.Value `json:"to"`
+		CC jsontext.Value `json:"cc"`
 	}
-	if json.Unmarshal(doc, &addr) != nil {
+	if jsonv2.Unmarshal(doc, &addr) != nil {
 		return false
 	}
-	for _, field := range []json.RawMessage{addr.To, addr.CC} {
+	for _, field := range []jsontext.Value{addr.To, addr.CC} {
 		for _, iri := range iris(field) {
 			switch iri {
 			case federation.Public, "as:Public", "Public":
@@ -110,19 +114,22 @@ func isPublic(doc []byte) bool {
 
 // iris reads an addressing property: one IRI, an object with an id, or a
 // list of either.
-func iris(v json.RawMessage) []string {
+func iris(v jsontext.Value) []string {
+	if len(v) == 0 {
+		return nil
+	}
 	var one string
-	if json.Unmarshal(v, &one) == nil {
+	if jsonv2.Unmarshal(v, &one) == nil {
 		return []string{one}
 	}
 	var obj struct {
 		ID string `json:"id"`
 	}
-	if len(v) > 0 && v[0] == '{' && json.Unmarshal(v, &obj) == nil {
+	if v[0] == '{' && jsonv2.Unmarshal(v, &obj) == nil {
 		return []string{obj.ID}
 	}
-	var list []json.RawMessage
-	if json.Unmarshal(v, &list) != nil {
+	var list []jsontext.Value
+	if jsonv2.Unmarshal(v, &list) != nil {
 		return nil
 	}
 	var out []string

@@ -10,6 +10,7 @@ import (
 
 	"github.com/colearn/colearn/courses"
 	"github.com/colearn/colearn/federation"
+	"github.com/colearn/colearn/outbox"
 )
 
 // Co-hosting, both sides (FEDERATION.md, "Co-hosting"):
@@ -152,7 +153,13 @@ func (p *Processor) applyMirror(ctx context.Context, tx pgx.Tx, in *Incoming, c 
 			next.Name = c.Handle
 		}
 		return p.Courses.UpdateCohosted(ctx, tx, next)
+	case in.Type == "Delete" && objIRI == c.IRI:
+		return nil // the course itself: its Delete is the usual handler's
 	case in.Type == "Delete":
+		// The tombstone keeps a late Create (a retry) from bringing it back.
+		if err := p.Courses.Tombstone(ctx, tx, objIRI, c.IRI); err != nil {
+			return err
+		}
 		return p.Courses.DeleteCohostModule(ctx, tx, c.IRI, objIRI)
 	default: // Create or Update of a module
 		if !in.objectEmbedded() {
@@ -162,12 +169,23 @@ func (p *Processor) applyMirror(ctx context.Context, tx pgx.Tx, in *Incoming, c 
 		if err != nil {
 			return nil
 		}
+		if err := p.Courses.Tombstoned(ctx, tx, md.ID); errors.Is(err, courses.ErrTombstoned) {
+			return nil // deleted before
+		} else if err != nil {
+			return err
+		}
 		m := courses.CohostedModule{IRI: md.ID, CourseIRI: c.IRI, Position: md.Position, Revision: md.Revision,
 			Title: md.Name, Summary: p.Courses.Content().Sanitize(md.Summary), Content: md.Content, Updated: md.Updated}
 		if md.Source != "" {
 			m.Content = p.Courses.Content().Markdown(md.Source)
 		}
-		return p.Courses.SaveCohostModule(ctx, tx, m)
+		// Older revisions change nothing; a syllabus already as long as a
+		// refetch takes gets no new module.
+		stored, err := p.Courses.SaveCohostModuleWithin(ctx, tx, m, outbox.MaxMirroredModules)
+		if err == nil && !stored {
+			p.Logger.Info("module not mirrored: older, or the syllabus is full", "id", in.ID, "module", m.IRI)
+		}
+		return err
 	}
 }
 

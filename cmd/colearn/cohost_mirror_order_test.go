@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/colearn/colearn/courses"
 	"github.com/colearn/colearn/internal/peertest"
 	"github.com/colearn/colearn/outbox"
 )
@@ -133,5 +134,58 @@ func TestCohostMirrorIsBounded(t *testing.T) {
 	appliedActivity(t, b, sendAs(t, p, course, b.urls.SharedInbox(), moduleActivity(course, "Update", 1, 2, t0.Add(time.Minute), "Module one, edited")))
 	if mods := b.mirrorModules(t, course.IRI); len(mods) != outbox.MaxMirroredModules || mods[0].Title != "Module one, edited" {
 		t.Fatalf("the edit of a mirrored module: %d modules, first %q", len(mods), mods[0].Title)
+	}
+}
+
+// A browsed catalogue describes only the courses on its own origin, and a
+// page gives at most a page's worth of them.
+func TestCohostBrowsedCatalogueSpeaksForItsOrigin(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	b := startInstance(t, testInstanceOptions{})
+	dumpOnFailure(t, b)
+	if _, err := createAccount(ctx, b.pool, b.keys, courses.NewUser{Username: "ada", Password: "correct horse battery staple", IsAdmin: true}, b.courses.CreateUser); err != nil {
+		t.Fatal(err)
+	}
+	other := peertest.Start(t)
+	known := peerCourse(t, b, other) // co-hosted here: its name is what b fetched
+	cat := peertest.Start(t)
+	invented := "http://127.0.0.1:9/courses/invented"
+	item := func(id, name, summary string) map[string]any {
+		return map[string]any{"id": id, "type": "Group", "name": name, "summary": summary, "language": "en",
+			"tag": []map[string]any{{"type": "Hashtag", "name": "#lies"}}}
+	}
+	items := []any{item(invented, "Invented course", "<p>Invented summary</p>"), item(known.IRI, "Renamed by the catalogue", "<p>Also invented</p>")}
+	for i := 1; i <= 60; i++ {
+		items = append(items, item(fmt.Sprintf("%s/courses/own-%d", cat.URL, i), fmt.Sprintf("Own course %d", i), "<p>Honest</p>"))
+	}
+	page := map[string]any{"@context": "https://www.w3.org/ns/activitystreams", "id": cat.URL + "/catalogue?page=1",
+		"type": "OrderedCollectionPage", "partOf": cat.URL + "/catalogue", "orderedItems": items}
+	cat.HandleFunc("/catalogue", func(w http.ResponseWriter, r *http.Request, _ []byte) {
+		w.Header().Set("Content-Type", peertest.ActivityJSON)
+		if r.URL.RawQuery == "page=1" {
+			w.Write(cat.JSON(page))
+			return
+		}
+		w.Write(cat.JSON(map[string]any{"@context": "https://www.w3.org/ns/activitystreams", "id": cat.URL + "/catalogue",
+			"type": "OrderedCollection", "totalItems": len(items), "first": cat.URL + "/catalogue?page=1"}))
+	})
+
+	status, body := getPage(t, b.signedIn(t, "ada"), "http://"+b.addr+"/admin/cohost?browse="+url.QueryEscape(cat.Host))
+	if status != http.StatusOK {
+		t.Fatalf("browse: %d\n%s", status, body)
+	}
+	for _, want := range []string{`data-iri="` + invented + `"`, "listed by " + cat.Host, "Peer course", "Own course 1<", "Own course 48<", "Honest"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the browsed catalogue lacks %q", want)
+		}
+	}
+	for _, lose := range []string{"Invented course", "Invented summary", "Renamed by the catalogue", "Also invented", "Own course 49<"} {
+		if strings.Contains(body, lose) {
+			t.Errorf("the browsed catalogue shows %q", lose)
+		}
+	}
+	if n := strings.Count(body, `class="course-card"`); n != 50 {
+		t.Errorf("%d courses shown from a page of %d, want 50", n, len(items))
 	}
 }

@@ -143,6 +143,16 @@ func TestCohostHostileFollows(t *testing.T) {
 		t.Fatalf("the accepted co-host is not shown: page %v, cohostedBy %v", page, doc)
 	}
 
+	// A co-host Follow whose Undo overtook it records nothing.
+	late := peertest.Start(t)
+	lateActor := instanceActor(late, "actor", "Application")
+	follow := lateActor.Activity("Follow", map[string]any{"object": f.courseIRI})
+	appliedActivity(t, a, sendAs(t, late, lateActor, f.courseIRI+"/inbox", lateActor.Activity("Undo", map[string]any{"object": follow})))
+	appliedActivity(t, a, sendAs(t, late, lateActor, f.courseIRI+"/inbox", follow))
+	if cs := f.cohosts(t); len(cs) != 1 {
+		t.Fatalf("co-hosts after a Follow its Undo overtook: %v", cs)
+	}
+
 	// Three honest co-hosts, for the other ways co-hosting ends and as the
 	// control that fan-outs happen.
 	var peers []*peertest.Peer

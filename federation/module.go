@@ -172,12 +172,16 @@ func replaceObject(activity, obj []byte) ([]byte, error) {
 	return json.Marshal(a)
 }
 
+// SummaryExcerpt is the length, in characters, of the excerpt of its body
+// that a module without a summary of its own is summarised by.
+const SummaryExcerpt = 300
+
 // ArticleFor builds the ModuleArticle of module m of course c, with its
 // content rendered and its authors listed.
 func ArticleFor(u URLs, content *courses.Content, c courses.Course, m courses.Module, authors []courses.Author) ModuleArticle {
 	summary := m.Summary
 	if summary == "" {
-		summary = content.Excerpt(m.Body, 300)
+		summary = content.Excerpt(m.Body, SummaryExcerpt)
 	}
 	ma := ModuleArticle{CourseIRI: u.Course(c.Slug), Module: m, ContentHTML: content.Markdown(m.Body), Summary: summary}
 	for _, a := range authors {

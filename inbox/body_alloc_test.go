@@ -23,9 +23,9 @@ import (
 // as a slow-loris peer would before any signature is checked. Once every
 // request is inside the handler, the heap must hold a few bytes per
 // connection, not the declared megabyte: the body buffer grows as bytes
-// arrive.
+// arrive. Not parallel: the heap it measures is the whole test binary's,
+// and parallel tests wait until the sequential ones are done.
 func TestInboxBodyIsNotSizedByContentLength(t *testing.T) {
-	t.Parallel()
 	ctx := t.Context()
 	pool := pgtest.NewPool(t)
 	keys := federation.NewKeyStore(pool)

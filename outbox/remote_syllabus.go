@@ -133,16 +133,20 @@ func (a *Actions) RemoteModule(ctx context.Context, courseIRI, iri string) (Remo
 		Summary: plainSummary(doc.Summary), Authors: iris(doc.Authors), Updated: doc.Updated}, nil
 }
 
-// plainSummary turns a module's summary, one escaped paragraph as colearn
-// sends it, back into plain text; anything else (markup from another
-// implementation) gives "".
+// plainSummary turns a module's summary back into plain text: colearn
+// sends it as plain text (older colearn sent one escaped paragraph, which
+// is unwrapped); anything with other markup (from another implementation)
+// gives "".
 func plainSummary(s string) string {
-	inner, opened := strings.CutPrefix(s, "<p>")
-	inner, closed := strings.CutSuffix(inner, "</p>")
-	if !opened || !closed || strings.ContainsAny(inner, "<>") {
+	if inner, ok := strings.CutPrefix(s, "<p>"); ok {
+		if inner, ok = strings.CutSuffix(inner, "</p>"); ok {
+			s = inner
+		}
+	}
+	if strings.ContainsAny(s, "<>") {
 		return ""
 	}
-	return html.UnescapeString(inner)
+	return html.UnescapeString(s)
 }
 
 // iris reads a property given as one IRI or a list of them.

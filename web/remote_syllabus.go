@@ -199,7 +199,7 @@ func (h *Handler) showRemoteModule(w http.ResponseWriter, r *http.Request, me co
 // sent its own excerpt of the body instead (an edit must not turn that
 // excerpt into the authors' summary).
 func (h *Handler) ownSummary(m outbox.RemoteModule) string {
-	if m.Summary == h.cfg.Store.Content().Excerpt(m.Body, 280) {
+	if m.Summary == h.cfg.Store.Content().Excerpt(m.Body, federation.SummaryExcerpt) {
 		return ""
 	}
 	return m.Summary

@@ -165,27 +165,44 @@ func (s *Store) ReplaceCohostModules(ctx context.Context, q Querier, courseIRI s
 	return nil
 }
 
-// SaveCohostModule stores or replaces one mirrored module.
+// SaveCohostModule stores one mirrored module, or replaces the stored one
+// unless that is newer (a higher revision, or the same revision updated
+// later): a delayed retry of an older Update changes nothing.
 func (s *Store) SaveCohostModule(ctx context.Context, q Querier, m CohostedModule) error {
+	_, err := s.SaveCohostModuleWithin(ctx, q, m, 0)
+	return err
+}
+
+// SaveCohostModuleWithin is SaveCohostModule for a course's own Create or
+// Update: a module not yet mirrored is stored only while the course has
+// fewer than max (0: no bound) mirrored modules. It reports whether the
+// module was stored (false: an older revision, or the syllabus is full).
+func (s *Store) SaveCohostModuleWithin(ctx context.Context, q Querier, m CohostedModule, max int) (bool, error) {
 	if m.Updated.IsZero() {
 		m.Updated = time.Now()
 	}
-	_, err := q.Exec(ctx, `INSERT INTO cohosted_modules (module_iri, course_iri, position, revision, title, summary, content, updated)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+	tag, err := q.Exec(ctx, `INSERT INTO cohosted_modules (module_iri, course_iri, position, revision, title, summary, content, updated)
+		SELECT $1, $2, $3, $4, $5, $6, $7, $8
+		WHERE $9 = 0 OR EXISTS (SELECT 1 FROM cohosted_modules WHERE module_iri = $1)
+			OR (SELECT count(*) FROM cohosted_modules WHERE course_iri = $2) < $9
 		ON CONFLICT (module_iri) DO UPDATE SET position = EXCLUDED.position, revision = EXCLUDED.revision,
 			title = EXCLUDED.title, summary = EXCLUDED.summary, content = EXCLUDED.content, updated = EXCLUDED.updated
-		WHERE cohosted_modules.course_iri = EXCLUDED.course_iri`,
-		m.IRI, m.CourseIRI, m.Position, m.Revision, m.Title, m.Summary, s.Content().Sanitize(m.Content), m.Updated)
+		WHERE cohosted_modules.course_iri = EXCLUDED.course_iri
+			AND (EXCLUDED.revision, EXCLUDED.updated) >= (cohosted_modules.revision, cohosted_modules.updated)`,
+		m.IRI, m.CourseIRI, m.Position, m.Revision, m.Title, m.Summary, s.Content().Sanitize(m.Content), m.Updated, max)
 	if err != nil {
-		return fmt.Errorf("mirror module %s: %w", m.IRI, err)
+		return false, fmt.Errorf("mirror module %s: %w", m.IRI, err)
 	}
-	return nil
+	return tag.RowsAffected() == 1, nil
 }
 
 // DeleteCohostModule drops a mirrored module of courseIRI.
 func (s *Store) DeleteCohostModule(ctx context.Context, q Querier, courseIRI, iri string) error {
 	_, err := q.Exec(ctx, `DELETE FROM cohosted_modules WHERE course_iri = $1 AND module_iri = $2`, courseIRI, iri)
-	return err
+	if err != nil {
+		return fmt.Errorf("drop mirrored module %s: %w", iri, err)
+	}
+	return nil
 }
 
 // CohostModules returns the mirrored syllabus of a co-hosted course, in

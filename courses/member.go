@@ -205,8 +205,9 @@ func (s *Store) SetRole(ctx context.Context, q Querier, courseID int64, actorIRI
 }
 
 // RemoveGone drops an actor whose server answered 410 Gone from every
-// roster, and ends its follows of local users (user_follower.go); inbox
-// may be the actor IRI or its personal inbox.
+// roster, ends its follows of local users (user_follower.go) and its
+// co-hosting of local courses (course_cohost.go); inbox may be the actor
+// IRI or its personal inbox (or, for a co-host, its shared inbox).
 func (s *Store) RemoveGone(ctx context.Context, q Querier, iriOrInbox string) (int64, error) {
 	rows, err := q.Query(ctx, `DELETE FROM course_members WHERE user_id IS NULL AND role <> 'owner' AND (actor_iri = $1 OR inbox = $1)
 		RETURNING course_id`, iriOrInbox)
@@ -219,6 +220,9 @@ func (s *Store) RemoveGone(ctx context.Context, q Querier, iriOrInbox string) (i
 	}
 	users, err := s.removeGoneFollower(ctx, q, iriOrInbox)
 	if err != nil {
+		return 0, err
+	}
+	if _, err := s.removeGoneCohosts(ctx, q, iriOrInbox); err != nil { // course_cohost.go
 		return 0, err
 	}
 	if err := s.Changed(ctx, q, actorScopes(nil, users)...); err != nil {

@@ -10,13 +10,16 @@ import (
 
 	"github.com/colearn/colearn/courses"
 	"github.com/colearn/colearn/federation"
+	"github.com/colearn/colearn/outbox"
 )
 
 // Co-hosting, both sides (FEDERATION.md, "Co-hosting"):
 //
 //   - on the course's instance, a Follow of a local course by another
-//     instance's actor (Application or Service) records a co-host and is
-//     accepted; it enrolls no learner. Its Undo ends the co-hosting.
+//     instance's actor (Application; one per host) records a co-host and
+//     is accepted; it enrolls no learner. Its Undo ends the co-hosting, as
+//     do a course block of the actor, a domain block of its host, its
+//     Delete and a gone inbox.
 //   - on the co-host, the course's Accept or Reject of the instance actor's
 //     Follow, and the course's own Update of its Group and Create, Update
 //     and Delete of its modules keep the mirror current. They are taken only
@@ -25,7 +28,14 @@ import (
 
 // cohostFollow accepts a co-hosting instance's Follow of local course c.
 // It reports false (and does nothing) when the follower is not an
-// instance actor, so the Follow enrolls a learner as usual.
+// instance actor (type Application, as colearn's and Mastodon's are; a
+// Service is a bot account and follows as a learner), so the Follow
+// enrolls a learner as usual. A co-host's Follow passes the learner's
+// checks: one undone before it arrived or older than the actor's last
+// Leave is dropped; an actor blocked in the course, or a second instance
+// actor of a host that already co-hosts the course, is answered Reject and
+// nothing is recorded. (A blocked server's requests never get here: the
+// inbox answers them 403.)
 func (p *Processor) cohostFollow(ctx context.Context, tx pgx.Tx, in *Incoming, c courses.Course) (bool, error) {
 	if err := p.Courses.Tombstoned(ctx, tx, in.ID); err != nil {
 		return false, nil // enroll drops it, before any fetch
@@ -34,11 +44,25 @@ func (p *Processor) cohostFollow(ctx context.Context, tx pgx.Tx, in *Incoming, c
 	if err != nil {
 		return false, err
 	}
-	if actor.Type != string(vocab.ApplicationType) && actor.Type != string(vocab.ServiceType) {
+	if actor.Type != string(vocab.ApplicationType) {
 		return false, nil
 	}
-	if err := p.Courses.AddCohost(ctx, tx, courses.Cohost{CourseID: c.ID, InstanceIRI: actor.IRI,
-		Inbox: actor.Inbox, SharedInbox: actor.SharedInbox, FollowID: in.ID}); err != nil {
+	if err := p.Courses.StaleRequest(ctx, tx, c.ID, in.Actor, in.Activity.Published); err != nil {
+		p.Logger.Info("co-host follow not applied", "id", in.ID, "actor", in.Actor, "reason", err)
+		return true, nil // as enroll: an early Leave used up must be committed
+	}
+	if m, err := p.Courses.MemberOf(ctx, tx, c.ID, actor.IRI); err == nil && m.State == courses.StateBlocked {
+		return true, p.answer(ctx, tx, c, in, actor, vocab.RejectType)
+	} else if err != nil && !errors.Is(err, courses.ErrNotFound) {
+		return true, err
+	}
+	err = p.Courses.AddCohost(ctx, tx, courses.Cohost{CourseID: c.ID, InstanceIRI: actor.IRI,
+		Inbox: actor.Inbox, SharedInbox: actor.SharedInbox, FollowID: in.ID})
+	if errors.Is(err, courses.ErrCohostTaken) {
+		p.Logger.Warn("co-host follow refused", "id", in.ID, "actor", in.Actor, "reason", err)
+		return true, p.answer(ctx, tx, c, in, actor, vocab.RejectType)
+	}
+	if err != nil {
 		return true, err
 	}
 	return true, p.answer(ctx, tx, c, in, actor, vocab.AcceptType)
@@ -129,7 +153,13 @@ func (p *Processor) applyMirror(ctx context.Context, tx pgx.Tx, in *Incoming, c 
 			next.Name = c.Handle
 		}
 		return p.Courses.UpdateCohosted(ctx, tx, next)
+	case in.Type == "Delete" && objIRI == c.IRI:
+		return nil // the course itself: its Delete is the usual handler's
 	case in.Type == "Delete":
+		// The tombstone keeps a late Create (a retry) from bringing it back.
+		if err := p.Courses.Tombstone(ctx, tx, objIRI, c.IRI); err != nil {
+			return err
+		}
 		return p.Courses.DeleteCohostModule(ctx, tx, c.IRI, objIRI)
 	default: // Create or Update of a module
 		if !in.objectEmbedded() {
@@ -139,12 +169,23 @@ func (p *Processor) applyMirror(ctx context.Context, tx pgx.Tx, in *Incoming, c 
 		if err != nil {
 			return nil
 		}
+		if err := p.Courses.Tombstoned(ctx, tx, md.ID); errors.Is(err, courses.ErrTombstoned) {
+			return nil // deleted before
+		} else if err != nil {
+			return err
+		}
 		m := courses.CohostedModule{IRI: md.ID, CourseIRI: c.IRI, Position: md.Position, Revision: md.Revision,
 			Title: md.Name, Summary: p.Courses.Content().Sanitize(md.Summary), Content: md.Content, Updated: md.Updated}
 		if md.Source != "" {
 			m.Content = p.Courses.Content().Markdown(md.Source)
 		}
-		return p.Courses.SaveCohostModule(ctx, tx, m)
+		// Older revisions change nothing; a syllabus already as long as a
+		// refetch takes gets no new module.
+		stored, err := p.Courses.SaveCohostModuleWithin(ctx, tx, m, outbox.MaxMirroredModules)
+		if err == nil && !stored {
+			p.Logger.Info("module not mirrored: older, or the syllabus is full", "id", in.ID, "module", m.IRI)
+		}
+		return err
 	}
 }
 

@@ -154,7 +154,8 @@ func (a *Actions) Approve(ctx context.Context, u courses.User, c courses.Course,
 
 // Block removes actorIRI from c and keeps it out, as moderator u. A
 // remote member's Follow or Join is answered with Reject, so their server
-// stops showing them as following the course. The block is logged.
+// stops showing them as following the course; a co-hosting instance actor
+// stops co-hosting it. The block is logged.
 func (a *Actions) Block(ctx context.Context, u courses.User, c courses.Course, actorIRI string) error {
 	return pgx.BeginFunc(ctx, a.Pool, func(tx pgx.Tx) error {
 		return a.block(ctx, tx, u.Username, a.userIRI(u), c, actorIRI, "", 0)
@@ -181,6 +182,9 @@ func (a *Actions) block(ctx context.Context, tx pgx.Tx, by, byIRI string, c cour
 		if err := a.reject(ctx, tx, c, prev); err != nil {
 			return err
 		}
+	}
+	if _, err := a.Courses.RemoveCohost(ctx, tx, c.ID, actorIRI); err != nil { // a co-host blocked stops co-hosting
+		return err
 	}
 	return a.Courses.LogModeration(ctx, tx, courses.ModAction{Actor: by, Action: courses.ModMemberBlock, Target: actorIRI,
 		CourseIRI: a.urls().Course(c.Slug), ReportID: reportID, Reason: reason})

@@ -15,7 +15,8 @@ import (
 
 // BlockDomain blocks a server for the whole instance, as by (an admin's
 // username, or "cli"; the caller checks the right), with a reason: its
-// members leave every course, each Follow or Join answered with Reject, and
+// members leave every course, each Follow or Join answered with Reject, its
+// instance actors stop co-hosting local courses, and
 // from then on its requests are refused, nothing is fetched from it and
 // nothing else is delivered to it. The block and each removal are logged.
 // It returns the memberships it ended. Blocking this instance's own host is
@@ -60,6 +61,9 @@ func (a *Actions) blockDomainTx(ctx context.Context, tx pgx.Tx, by, host, reason
 		return courses.DomainBlock{}, nil, err
 	}
 	if _, err := a.Courses.RemoveDomainFollowers(ctx, tx, host); err != nil { // of local users (user_follower.go)
+		return courses.DomainBlock{}, nil, err
+	}
+	if _, err := a.Courses.RemoveDomainCohosts(ctx, tx, host); err != nil { // of local courses (course_cohost.go)
 		return courses.DomainBlock{}, nil, err
 	}
 	for _, m := range gone {

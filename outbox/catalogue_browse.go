@@ -17,12 +17,16 @@ const browsePages = 4
 
 // RemoteCatalogueEntry is a course listed in another instance's published
 // catalogue, as that instance describes it: for display and choosing
-// only. Co-hosting it fetches the course from its own origin.
+// only. Co-hosting it fetches the course from its own origin. The
+// catalogue speaks only for its own origin's courses: of a course on
+// another origin only the id is kept (ListedBy says who listed it), with
+// no name or summary unless this instance fetched it itself (Here).
 type RemoteCatalogueEntry struct {
 	IRI, Name, Summary, Language, HostedBy string
 	Tags                                   []string
-	Cohosted                               bool // the listing instance co-hosts it
-	Here                                   bool // this instance already co-hosts it
+	Cohosted                               bool   // the listing instance co-hosts it
+	Here                                   bool   // this instance already co-hosts it
+	ListedBy                               string // the catalogue's host, for a course on another origin
 }
 
 // BrowseCatalogue reads the published catalogue of another instance,
@@ -58,7 +62,7 @@ func (a *Actions) BrowseCatalogue(ctx context.Context, where string) ([]RemoteCa
 	}
 	var first string
 	_ = json.Unmarshal(col.First, &first)
-	items, next := col.OrderedItems, first
+	items, next := capItems(col.OrderedItems), first
 	for page := 0; next != "" && page < browsePages; page++ {
 		if !federation.SameOrigin(next, target) {
 			break
@@ -71,12 +75,22 @@ func (a *Actions) BrowseCatalogue(ctx context.Context, where string) ([]RemoteCa
 		if err != nil {
 			return nil, target, &courses.ValidationError{Field: "host", Message: fmt.Sprintf("a page of %s: %v", target, err)}
 		}
-		items, next = append(items, col.OrderedItems...), col.Next
+		items, next = append(items, capItems(col.OrderedItems)...), col.Next
 	}
-	return a.catalogueEntries(ctx, items), target, nil
+	return a.catalogueEntries(ctx, items, target), target, nil
 }
 
-func (a *Actions) catalogueEntries(ctx context.Context, items []json.RawMessage) []RemoteCatalogueEntry {
+// capItems keeps at most a page's worth of a catalogue page's items.
+func capItems(items []json.RawMessage) []json.RawMessage {
+	if len(items) > federation.CataloguePageSize {
+		return items[:federation.CataloguePageSize]
+	}
+	return items
+}
+
+// catalogueEntries reads the courses of the catalogue at target; only
+// those on target's origin keep the text the catalogue gives them.
+func (a *Actions) catalogueEntries(ctx context.Context, items []json.RawMessage, target string) []RemoteCatalogueEntry {
 	content := a.Courses.Content()
 	var out []RemoteCatalogueEntry
 	for _, raw := range items {
@@ -97,16 +111,23 @@ func (a *Actions) catalogueEntries(ctx context.Context, items []json.RawMessage)
 		}
 		e := RemoteCatalogueEntry{IRI: it.ID, Name: it.Name, Summary: content.Sanitize(it.Summary), Language: it.Language,
 			HostedBy: federation.Origin(it.ID), Cohosted: it.Cohosted}
-		if e.Name == "" {
-			e.Name = it.ID
-		}
 		for _, t := range it.Tag {
 			if len(e.Tags) < 20 {
 				e.Tags = append(e.Tags, strings.TrimPrefix(t.Name, "#"))
 			}
 		}
-		if _, err := a.Courses.Cohosted(ctx, a.Pool, it.ID); err == nil {
+		if !federation.SameOrigin(it.ID, target) {
+			// Not the catalogue's to describe: no text until fetched.
+			e = RemoteCatalogueEntry{IRI: it.ID, HostedBy: e.HostedBy, Cohosted: it.Cohosted, ListedBy: iriHost(target)}
+		}
+		if cc, err := a.Courses.Cohosted(ctx, a.Pool, it.ID); err == nil {
 			e.Here = true
+			if e.ListedBy != "" { // what this instance fetched itself
+				e.Name, e.Summary, e.Language, e.Tags = cc.Name, cc.Summary, cc.Language, cc.Tags
+			}
+		}
+		if e.Name == "" {
+			e.Name = it.ID
 		}
 		out = append(out, e)
 	}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -87,61 +86,30 @@ func (h *Handler) courseActor(w http.ResponseWriter, r *http.Request) {
 	}))
 }
 
-// followersPageSize is how many members one page of a followers
-// collection lists.
-const followersPageSize = 50
-
 // courseFollowers serves a course's accepted members as a paged
-// OrderedCollection: the collection carries totalItems (counted by query)
-// and links to its first page, ?page=1; each page lists followersPageSize
-// members in the order they joined and links to the next by keyset
-// (?page=1&after=CURSOR), so no page loads the roster.
+// OrderedCollection (followers_page.go): the collection carries totalItems
+// (counted by query) and links to its first page; each page lists members
+// in the order they joined and links to the next by keyset, so no page
+// loads the roster.
 func (h *Handler) courseFollowers(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	pageParam, afterParam := q.Get("page"), q.Get("after")
-	var after *courses.MemberCursor
-	if afterParam != "" {
-		c, err := parseMemberCursor(afterParam)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		after = &c
-	}
-	if pageParam != "" && pageParam != "1" {
-		http.Error(w, "page must be 1; later pages are reached by their after= links", http.StatusBadRequest)
+	fq, ok := parseFollowersQuery(w, r)
+	if !ok {
 		return
 	}
-	paged := pageParam != "" || after != nil
-	key := "followers:" + strings.ToLower(chi.URLParam(r, "slug")) + "?" + strconv.FormatBool(paged) + "&" + afterParam
+	key := "followers:" + strings.ToLower(chi.URLParam(r, "slug")) + fq.cacheKey()
 	h.serveDoc(w, r, key, "no such course", false, h.courseDoc(r, func(ctx context.Context, c courses.Course) ([]byte, error) {
-		id := Followers(h.URLs.Course(c.Slug))
 		total, err := h.Courses.MemberCount(ctx, h.Courses.Pool(), c.ID)
 		if err != nil {
 			return nil, err
 		}
-		if !paged {
-			col := vocab.OrderedCollectionNew(vocab.IRI(id))
-			col.First = vocab.IRI(id + "?page=1")
-			return collectionJSON(col, total)
-		}
-		members, next, err := h.Courses.AcceptedPage(ctx, h.Courses.Pool(), c.ID, after, followersPageSize)
-		if err != nil {
-			return nil, err
-		}
-		p := vocab.OrderedCollectionPageNew(vocab.OrderedCollectionNew(vocab.IRI(id)))
-		p.ID = vocab.IRI(id + "?page=1")
-		if afterParam != "" {
-			p.ID = vocab.IRI(id + "?page=1&after=" + url.QueryEscape(afterParam))
-		}
-		p.PartOf = vocab.IRI(id)
-		for _, m := range members {
-			p.OrderedItems = append(p.OrderedItems, vocab.IRI(m.ActorIRI))
-		}
-		if next != nil {
-			p.Next = vocab.IRI(id + "?page=1&after=" + url.QueryEscape(formatMemberCursor(*next)))
-		}
-		return collectionJSON(p, total)
+		return followersDoc(Followers(h.URLs.Course(c.Slug)), total, fq, func(after *courses.MemberCursor) ([]string, *courses.MemberCursor, error) {
+			members, next, err := h.Courses.AcceptedPage(ctx, h.Courses.Pool(), c.ID, after, followersPageSize)
+			iris := make([]string, 0, len(members))
+			for _, m := range members {
+				iris = append(iris, m.ActorIRI)
+			}
+			return iris, next, err
+		})
 	}))
 }
 

@@ -38,20 +38,29 @@ func (ti *testInstance) followersOf(t *testing.T, user string) (int, []string) {
 		TotalItems int    `json:"totalItems"`
 		First      string `json:"first"`
 	}
-	body, err := ti.client.Get(t.Context(), id, federation.AcceptActivity, signer)
-	if err != nil || json.Unmarshal(body, &col) != nil || col.ID != id || col.First != id+"?page=1" {
-		t.Fatalf("GET %s: %v %s", id, err, body)
-	}
 	var page struct {
 		TotalItems   int      `json:"totalItems"`
 		PartOf       string   `json:"partOf"`
 		OrderedItems []string `json:"orderedItems"`
 	}
-	body, err = ti.client.Get(t.Context(), col.First, federation.AcceptActivity, signer)
-	if err != nil || json.Unmarshal(body, &page) != nil || page.PartOf != id || page.TotalItems != col.TotalItems {
-		t.Fatalf("GET %s: %v %s", col.First, err, body)
+	// The two GETs are not one snapshot: a follow applied between them
+	// changes the count. They must agree once nothing changes between.
+	for attempt := 1; ; attempt++ {
+		body, err := ti.client.Get(t.Context(), id, federation.AcceptActivity, signer)
+		if err != nil || json.Unmarshal(body, &col) != nil || col.ID != id || col.First != id+"?page=1" {
+			t.Fatalf("GET %s: %v %s", id, err, body)
+		}
+		body, err = ti.client.Get(t.Context(), col.First, federation.AcceptActivity, signer)
+		if err != nil || json.Unmarshal(body, &page) != nil || page.PartOf != id {
+			t.Fatalf("GET %s: %v %s", col.First, err, body)
+		}
+		if page.TotalItems == col.TotalItems {
+			return col.TotalItems, page.OrderedItems
+		}
+		if attempt == 5 {
+			t.Fatalf("%s counts %d, its first page %d, in 5 readings", id, col.TotalItems, page.TotalItems)
+		}
 	}
-	return col.TotalItems, page.OrderedItems
 }
 
 // fedifyWaitFollowers waits until user's followers collection lists want.

@@ -30,7 +30,7 @@ var errBatcherClosed = errors.New("inbox batcher closed")
 
 const insertBatch = `
 	INSERT INTO inbox_activities (activity_id, actor_iri, type, recipient, body)
-	SELECT id, actor, type, recipient, body::jsonb
+	SELECT id, actor, type, recipient, body
 	FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS a(id, actor, type, recipient, body)
 	ON CONFLICT (activity_id) DO NOTHING
 	RETURNING activity_id`
@@ -152,9 +152,9 @@ func (b *batcher) run() {
 }
 
 // write stores one batch and answers each of its rows. When the server
-// refuses the statement because of what a row holds (JSON Postgres does not
-// take, such as \u0000), the rows are retried one by one, so that one bad
-// activity fails only its own request.
+// refuses the statement because of what a row holds (text Postgres does not
+// take: a NUL byte, which the envelope check already refuses), the rows are
+// retried one by one, so that one bad activity fails only its own request.
 func (b *batcher) write(batch []*pendingRow) {
 	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
 	defer cancel()

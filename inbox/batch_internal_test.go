@@ -30,7 +30,7 @@ func TestBatchWrite(t *testing.T) {
 			[]outcome{{fresh: true}, {fresh: true}, {}}},
 		{"already stored", []*pendingRow{row("a", `{}`), row("c", `{}`)},
 			[]outcome{{}, {fresh: true}}},
-		{"a row Postgres refuses", []*pendingRow{row("d", `{}`), row("e", `{"x":"\u0000"}`), row("f", `{}`)},
+		{"a row Postgres refuses", []*pendingRow{row("d", `{}`), row("e", "{\"x\":\"\x00\"}"), row("f", `{}`)},
 			[]outcome{{fresh: true}, {failed: true}, {fresh: true}}},
 	}
 	for _, tt := range tests { // in order: each builds on the rows before

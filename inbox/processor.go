@@ -154,12 +154,12 @@ func (p *Processor) Run(ctx context.Context) {
 			if err != nil && ctx.Err() == nil {
 				p.Logger.Error("claiming inbox work failed", "err", err)
 			}
-			for _, actor := range actors {
+			for _, c := range actors {
 				slots <- struct{}{}
 				workers.Add(1)
 				go func() {
 					defer workers.Done()
-					p.work(ctx, actor)
+					p.work(ctx, c)
 					<-slots
 					p.Wake()
 				}()
@@ -173,23 +173,39 @@ func (p *Processor) Run(ctx context.Context) {
 	}
 }
 
-// work applies actor's due activities, oldest first, a bounded number per
-// lease so that the lease stays short and other actors get their turn.
-func (p *Processor) work(ctx context.Context, actor string) {
-	defer p.release(actor)
+// work applies a claimed actor's due activities, oldest first, a bounded
+// number per lease so that the lease stays short and other actors get
+// their turn. The first ones came with the claim; the read that finds no
+// more gives the lease back in the same statement.
+func (p *Processor) work(ctx context.Context, c claimed) {
+	actor := c.actor
+	released := false
+	defer func() {
+		if !released {
+			p.release(actor)
+		}
+	}()
 	lease := newLeaseClock()
 	// The actor's own document, once looked up for one of its activities,
 	// serves the next ones under this lease: applying each would otherwise
 	// stop once to ask for it.
 	self := &needFetch{iri: actor, actor: true}
 	var known *fetchResult
-	for range leaseRounds {
-		batch, err := p.next(ctx, actor, leaseBatch)
-		if err != nil || len(batch) == 0 {
-			if err != nil && ctx.Err() == nil {
-				p.Logger.Error("reading inbox activities failed", "actor", actor, "err", err)
+	batch := c.first
+	for round := range leaseRounds {
+		if round > 0 || len(batch) == 0 {
+			var err error
+			batch, err = p.next(ctx, actor, leaseBatch)
+			if err != nil {
+				if ctx.Err() == nil {
+					p.Logger.Error("reading inbox activities failed", "actor", actor, "err", err)
+				}
+				return
 			}
-			return
+			if len(batch) == 0 {
+				released = true
+				return
+			}
 		}
 		for _, in := range batch {
 			if lease.due() {
@@ -212,26 +228,36 @@ func (p *Processor) work(ctx context.Context, actor string) {
 	}
 }
 
-// next reads up to limit of actor's due activities, oldest first.
+// next reads up to limit of actor's due activities, oldest first; when
+// there are none, it gives this process's lease on actor back.
 func (p *Processor) next(ctx context.Context, actor string, limit int) ([]*Incoming, error) {
-	rows, err := p.Pool.Query(ctx, nextActivities, actor, limit)
+	rows, err := p.Pool.Query(ctx, nextActivities, actor, limit, p.holder)
 	if err != nil {
 		return nil, fmt.Errorf("activities of %s: %w", actor, err)
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (*Incoming, error) {
-		in := &Incoming{}
-		err := r.Scan(&in.seq, &in.ID, &in.Actor, &in.Type, &in.Recipient, &in.Body, &in.attempts)
+		in := &Incoming{Envelope: Envelope{Actor: actor}}
+		err := r.Scan(&in.seq, &in.ID, &in.Type, &in.Recipient, &in.Body, &in.attempts)
 		return in, err
 	})
 }
 
-// nextActivities reads an actor's due activities in order, through
-// inbox_activities_actor_pending.
-const nextActivities = `SELECT seq, activity_id, actor_iri, type, recipient, body, attempts FROM inbox_activities i
-	WHERE actor_iri = $1 AND processed_at IS NULL AND (next_attempt_at IS NULL OR next_attempt_at <= now())
-	  AND NOT EXISTS (SELECT 1 FROM inbox_activities h WHERE h.actor_iri = $1 AND h.processed_at IS NULL
-	                  AND h.held AND h.next_attempt_at > now() AND h.seq < i.seq)
-	ORDER BY seq LIMIT $2`
+// nextActivities reads an actor's due activities in order: one range of
+// inbox_activities_actor_pending, below the actor's first held activity
+// (one probe of inbox_activities_actor_held). When it finds none, it
+// deletes the actor's lease held by $3: the release costs no round trip of
+// its own. An activity that commits after this statement's snapshot wakes
+// the processor (or is found by its poll) and is claimed afresh.
+const nextActivities = `WITH due AS (
+		SELECT seq, activity_id, type, recipient, body, attempts FROM inbox_activities
+		WHERE actor_iri = $1 AND processed_at IS NULL AND (next_attempt_at IS NULL OR next_attempt_at <= now())
+		  AND seq < coalesce((SELECT min(h.seq) FROM inbox_activities h WHERE h.actor_iri = $1
+		                      AND h.processed_at IS NULL AND h.held AND h.next_attempt_at > now()), ` + maxSeq + `)
+		ORDER BY seq LIMIT $2
+	), released AS (
+		DELETE FROM inbox_actor_leases WHERE actor_iri = $1 AND holder = $3 AND NOT EXISTS (SELECT 1 FROM due)
+	)
+	SELECT seq, activity_id, type, recipient, body, attempts FROM due ORDER BY seq`
 
 // processOne applies one activity: it hands it to the batch applier and,
 // each time applying it needs a remote document, fetches that outside any

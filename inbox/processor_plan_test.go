@@ -30,6 +30,11 @@ func TestProcessorQueriesUseIndexes(t *testing.T) {
 		FROM generate_series(1, 300) g`); err != nil {
 		t.Fatal(err)
 	}
+	// Two of them held for their host's fetch budget.
+	if _, err := pool.Exec(ctx, `UPDATE inbox_activities SET held = true, next_attempt_at = now() + interval '1 minute'
+		WHERE activity_id IN ('https://peer.example/p/7', 'https://peer.example/p/37')`); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := pool.Exec(ctx, `ANALYZE inbox_activities`); err != nil {
 		t.Fatal(err)
 	}
@@ -37,15 +42,20 @@ func TestProcessorQueriesUseIndexes(t *testing.T) {
 		name string
 		sql  string
 		args []any
+		// indexes names indexes the plan must use: where a range read is
+		// the point, any other index would read more than the range.
+		indexes []string
 	}{
-		{"claim actors", claimActors, []any{16, "holder", "1 minute"}},
-		{"next activities of an actor", nextActivities, []any{"https://peer.example/users/u7", 32}},
-		{"lock a batch of activities", lockActivities, []any{[]int64{200100, 200101, 200150}}},
-		{"defer an activity", deferActivity, []any{int64(200100), "busy", "2 seconds"}},
-		{"retry an activity", retryActivity, []any{int64(200100), 1, "down", "5 seconds"}},
-		{"finish a batch of activities", finishActivities, []any{[]int64{200100, 200101}, []int32{1, 1}, []string{"", "x"}}},
-		{"prune applied activities", pruneApplied, []any{"336 hours", pruneChunk}},
-		{"count pending", countPending, nil},
+		{"claim actors", claimActors, []any{16, "holder", "1 minute", leaseBatch},
+			[]string{"inbox_activities_actor_pending", "inbox_activities_actor_held"}},
+		{"next activities of an actor", nextActivities, []any{"https://peer.example/users/u7", 32, "holder"},
+			[]string{"Index Scan using inbox_activities_actor_pending on inbox_activities", "inbox_activities_actor_held"}},
+		{"lock a batch of activities", lockActivities, []any{[]int64{200100, 200101, 200150}}, nil},
+		{"defer an activity", deferActivity, []any{int64(200100), "busy", "2 seconds"}, nil},
+		{"retry an activity", retryActivity, []any{int64(200100), 1, "down", "5 seconds"}, nil},
+		{"finish a batch of activities", finishActivities, []any{[]int64{200100, 200101}, []int32{1, 1}, []string{"", "x"}}, nil},
+		{"prune applied activities", pruneApplied, []any{"336 hours", pruneChunk}, nil},
+		{"count pending", countPending, nil, nil},
 	}
 	for _, q := range queries {
 		rows, err := pool.Query(ctx, "EXPLAIN "+q.sql, q.args...)
@@ -66,6 +76,16 @@ func TestProcessorQueriesUseIndexes(t *testing.T) {
 		text := strings.Join(plan, "\n")
 		if strings.Contains(text, "Seq Scan on inbox_activities") {
 			t.Errorf("%s scans inbox_activities sequentially:\n%s", q.name, text)
+		}
+		for _, index := range q.indexes {
+			if !strings.Contains(text, index) {
+				t.Errorf("%s does not use %s:\n%s", q.name, index, text)
+			}
+		}
+		// The rows read are in seq order already: a sort of them (not of
+		// the few the statement returns) means the index range is not read.
+		if strings.Contains(text, "Sort Key: inbox_activities.seq") || strings.Contains(text, "Sort Key: i.seq") {
+			t.Errorf("%s sorts the inbox instead of reading its index range in order:\n%s", q.name, text)
 		}
 	}
 }

@@ -19,31 +19,15 @@ CREATE INDEX inbox_activities_actor_held ON inbox_activities (actor_iri, seq)
 -- transactions, so that colearn_inbox_pending costs a read of a few rows
 -- however long the backlog. The count is spread over slots so that
 -- concurrent writers (the accept side's group commits, the appliers'
--- batches) do not queue on one row: each statement adds its change to the
--- first slot no other transaction holds, starting from one picked by its
--- backend. The pending count is the sum of the slots.
+-- batches) do not queue on one row: each statement adds its change to its
+-- backend's slot, or, when another transaction holds that one, to the next
+-- free one. The pending count is the sum of the slots.
 CREATE TABLE inbox_pending_slots (
 	slot integer PRIMARY KEY,
 	n    bigint NOT NULL
 );
 INSERT INTO inbox_pending_slots (slot, n) SELECT g, 0 FROM generate_series(0, 63) g;
 UPDATE inbox_pending_slots SET n = (SELECT count(*) FROM inbox_activities WHERE processed_at IS NULL) WHERE slot = 0;
-
--- +goose StatementBegin
-CREATE FUNCTION inbox_pending_add(delta bigint) RETURNS void LANGUAGE plpgsql AS $$
-BEGIN
-	IF delta = 0 THEN
-		RETURN;
-	END IF;
-	UPDATE inbox_pending_slots SET n = n + delta WHERE slot = (
-		SELECT slot FROM inbox_pending_slots
-		ORDER BY (slot + 64 - pg_backend_pid() % 64) % 64
-		FOR UPDATE SKIP LOCKED LIMIT 1);
-	IF NOT FOUND THEN -- every slot taken by others: wait for this backend's own
-		UPDATE inbox_pending_slots SET n = n + delta WHERE slot = pg_backend_pid() % 64;
-	END IF;
-END $$;
--- +goose StatementEnd
 
 -- +goose StatementBegin
 CREATE FUNCTION inbox_pending_count() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -60,7 +44,22 @@ BEGIN
 	IF TG_OP IN ('UPDATE', 'DELETE') THEN
 		SELECT delta - count(*) INTO delta FROM old_rows WHERE processed_at IS NULL;
 	END IF;
-	PERFORM inbox_pending_add(delta);
+	IF delta = 0 THEN
+		RETURN NULL;
+	END IF;
+	-- This backend's own slot, unless another transaction holds it; then
+	-- the first free one after it; if every slot is taken, wait for its own.
+	UPDATE inbox_pending_slots SET n = n + delta WHERE slot = (
+		SELECT slot FROM inbox_pending_slots WHERE slot = pg_backend_pid() % 64 FOR UPDATE SKIP LOCKED);
+	IF NOT FOUND THEN
+		UPDATE inbox_pending_slots SET n = n + delta WHERE slot = (
+			SELECT slot FROM inbox_pending_slots
+			ORDER BY (slot + 64 - pg_backend_pid() % 64) % 64
+			FOR UPDATE SKIP LOCKED LIMIT 1);
+	END IF;
+	IF NOT FOUND THEN
+		UPDATE inbox_pending_slots SET n = n + delta WHERE slot = pg_backend_pid() % 64;
+	END IF;
 	RETURN NULL;
 END $$;
 -- +goose StatementEnd

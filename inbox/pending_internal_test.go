@@ -73,6 +73,70 @@ func TestPendingCountIsExact(t *testing.T) {
 	}
 	check("a rolled-back insert")
 
+	// A slot held by another transaction: the insert counts elsewhere at
+	// once; every slot held: it waits for its own, and counts there.
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	var pid int
+	if err := conn.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&pid); err != nil {
+		t.Fatal(err)
+	}
+	for _, held := range []string{fmt.Sprintf("slot = %d", pid%64), "true"} {
+		holder, err := pool.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := holder.Exec(ctx, `SELECT slot FROM inbox_pending_slots WHERE `+held+` FOR UPDATE`); err != nil {
+			t.Fatal(err)
+		}
+		inserted := make(chan error, 1)
+		go func() {
+			_, err := conn.Exec(ctx, `INSERT INTO inbox_activities (activity_id, actor_iri, type, body)
+				SELECT 'https://peer.example/d/' || g || $1, 'https://peer.example/users/w', 'Create', '{}' FROM generate_series(1, 5) g`, held)
+			inserted <- err
+		}()
+		if held == "true" { // it waits on a lock until the holder commits
+			for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+				var waiting bool
+				if err := pool.QueryRow(ctx, `SELECT coalesce((SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = $1), false)`, pid).Scan(&waiting); err != nil {
+					t.Fatal(err)
+				}
+				if waiting {
+					break
+				}
+				select {
+				case err := <-inserted:
+					t.Fatalf("insert with every slot held did not wait (%v)", err)
+				default:
+				}
+				if time.Now().After(deadline) {
+					t.Fatal("insert with every slot held neither waits nor ends")
+				}
+			}
+		} else {
+			select { // it must not wait for the holder
+			case err := <-inserted:
+				if err != nil {
+					t.Fatal(err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("insert waited for another transaction's slot")
+			}
+		}
+		if err := holder.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if held == "true" {
+			if err := <-inserted; err != nil {
+				t.Fatal(err)
+			}
+		}
+		check("an insert while " + held + " is held")
+	}
+
 	var seqs []int64
 	rows, err := pool.Query(ctx, `SELECT seq FROM inbox_activities ORDER BY seq LIMIT 100`)
 	if err != nil {

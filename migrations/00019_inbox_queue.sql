@@ -29,13 +29,26 @@ CREATE TABLE inbox_pending_slots (
 INSERT INTO inbox_pending_slots (slot, n) SELECT g, 0 FROM generate_series(0, 63) g;
 UPDATE inbox_pending_slots SET n = (SELECT count(*) FROM inbox_activities WHERE processed_at IS NULL) WHERE slot = 0;
 
+-- Each statement adds its change in one UPDATE: to its backend's slot,
+-- unless another transaction holds that one; then to the first free one
+-- after it; if every slot is taken, it waits for its own.
 -- +goose StatementBegin
-CREATE FUNCTION inbox_pending_count() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION inbox_pending_add() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
 	delta bigint := 0;
 BEGIN
-	IF TG_OP = 'TRUNCATE' THEN
-		UPDATE inbox_pending_slots SET n = 0 WHERE n <> 0;
+	IF TG_OP = 'INSERT' THEN
+		UPDATE inbox_pending_slots SET n = n + (SELECT count(*) FROM new_rows WHERE processed_at IS NULL)
+		WHERE slot = (SELECT slot FROM inbox_pending_slots WHERE slot = pg_backend_pid() % 64 FOR UPDATE SKIP LOCKED);
+	ELSIF TG_OP = 'UPDATE' THEN
+		UPDATE inbox_pending_slots SET n = n + (SELECT count(*) FROM new_rows WHERE processed_at IS NULL)
+		                                   - (SELECT count(*) FROM old_rows WHERE processed_at IS NULL)
+		WHERE slot = (SELECT slot FROM inbox_pending_slots WHERE slot = pg_backend_pid() % 64 FOR UPDATE SKIP LOCKED);
+	ELSE
+		UPDATE inbox_pending_slots SET n = n - (SELECT count(*) FROM old_rows WHERE processed_at IS NULL)
+		WHERE slot = (SELECT slot FROM inbox_pending_slots WHERE slot = pg_backend_pid() % 64 FOR UPDATE SKIP LOCKED);
+	END IF;
+	IF FOUND THEN
 		RETURN NULL;
 	END IF;
 	IF TG_OP IN ('INSERT', 'UPDATE') THEN
@@ -44,19 +57,9 @@ BEGIN
 	IF TG_OP IN ('UPDATE', 'DELETE') THEN
 		SELECT delta - count(*) INTO delta FROM old_rows WHERE processed_at IS NULL;
 	END IF;
-	IF delta = 0 THEN
-		RETURN NULL;
-	END IF;
-	-- This backend's own slot, unless another transaction holds it; then
-	-- the first free one after it; if every slot is taken, wait for its own.
 	UPDATE inbox_pending_slots SET n = n + delta WHERE slot = (
-		SELECT slot FROM inbox_pending_slots WHERE slot = pg_backend_pid() % 64 FOR UPDATE SKIP LOCKED);
-	IF NOT FOUND THEN
-		UPDATE inbox_pending_slots SET n = n + delta WHERE slot = (
-			SELECT slot FROM inbox_pending_slots
-			ORDER BY (slot + 64 - pg_backend_pid() % 64) % 64
-			FOR UPDATE SKIP LOCKED LIMIT 1);
-	END IF;
+		SELECT slot FROM inbox_pending_slots ORDER BY (slot + 64 - pg_backend_pid() % 64) % 64
+		FOR UPDATE SKIP LOCKED LIMIT 1);
 	IF NOT FOUND THEN
 		UPDATE inbox_pending_slots SET n = n + delta WHERE slot = pg_backend_pid() % 64;
 	END IF;
@@ -64,11 +67,19 @@ BEGIN
 END $$;
 -- +goose StatementEnd
 
+-- +goose StatementBegin
+CREATE FUNCTION inbox_pending_reset() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	UPDATE inbox_pending_slots SET n = 0 WHERE n <> 0;
+	RETURN NULL;
+END $$;
+-- +goose StatementEnd
+
 CREATE TRIGGER inbox_pending_insert AFTER INSERT ON inbox_activities
-	REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION inbox_pending_count();
+	REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION inbox_pending_add();
 CREATE TRIGGER inbox_pending_update AFTER UPDATE ON inbox_activities
-	REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION inbox_pending_count();
+	REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION inbox_pending_add();
 CREATE TRIGGER inbox_pending_delete AFTER DELETE ON inbox_activities
-	REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION inbox_pending_count();
+	REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION inbox_pending_add();
 CREATE TRIGGER inbox_pending_truncate AFTER TRUNCATE ON inbox_activities
-	FOR EACH STATEMENT EXECUTE FUNCTION inbox_pending_count();
+	FOR EACH STATEMENT EXECUTE FUNCTION inbox_pending_reset();

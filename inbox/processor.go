@@ -192,10 +192,11 @@ func (p *Processor) work(ctx context.Context, c claimed) {
 	self := &needFetch{iri: actor, actor: true}
 	var known *fetchResult
 	batch := c.first
+	var after int64 // the last seq read under this lease
 	for round := range leaseRounds {
 		if round > 0 || len(batch) == 0 {
 			var err error
-			batch, err = p.next(ctx, actor, leaseBatch)
+			batch, err = p.next(ctx, actor, after, leaseBatch)
 			if err != nil {
 				if ctx.Err() == nil {
 					p.Logger.Error("reading inbox activities failed", "actor", actor, "err", err)
@@ -207,6 +208,7 @@ func (p *Processor) work(ctx context.Context, c claimed) {
 				return
 			}
 		}
+		after = batch[len(batch)-1].seq
 		for _, in := range batch {
 			if lease.due() {
 				if err := p.renew(ctx, actor); err != nil {
@@ -228,10 +230,13 @@ func (p *Processor) work(ctx context.Context, c claimed) {
 	}
 }
 
-// next reads up to limit of actor's due activities, oldest first; when
-// there are none, it gives this process's lease on actor back.
-func (p *Processor) next(ctx context.Context, actor string, limit int) ([]*Incoming, error) {
-	rows, err := p.Pool.Query(ctx, nextActivities, actor, limit, p.holder)
+// next reads up to limit of actor's due activities after seq after, oldest
+// first; when there are none, it gives this process's lease on actor back.
+// Under one lease, the activities up to the last one read are applied, or
+// wait for a later attempt that a later claim finds: starting the read past
+// them skips their index entries, which stay until the table is vacuumed.
+func (p *Processor) next(ctx context.Context, actor string, after int64, limit int) ([]*Incoming, error) {
+	rows, err := p.Pool.Query(ctx, nextActivities, actor, limit, p.holder, after)
 	if err != nil {
 		return nil, fmt.Errorf("activities of %s: %w", actor, err)
 	}
@@ -243,15 +248,15 @@ func (p *Processor) next(ctx context.Context, actor string, limit int) ([]*Incom
 }
 
 // nextActivities reads an actor's due activities in order: one range of
-// inbox_activities_actor_pending, below the actor's first held activity
-// (one probe of inbox_activities_actor_held). When it finds none, it
+// inbox_activities_actor_pending, after seq $4 and below the actor's first
+// held activity (one probe of inbox_activities_actor_held). When it finds none, it
 // deletes the actor's lease held by $3: the release costs no round trip of
 // its own. An activity that commits after this statement's snapshot wakes
 // the processor (or is found by its poll) and is claimed afresh.
 const nextActivities = `WITH due AS (
 		SELECT seq, activity_id, type, recipient, body, attempts FROM inbox_activities
 		WHERE actor_iri = $1 AND processed_at IS NULL AND (next_attempt_at IS NULL OR next_attempt_at <= now())
-		  AND seq < coalesce((SELECT min(h.seq) FROM inbox_activities h WHERE h.actor_iri = $1
+		  AND seq > $4 AND seq < coalesce((SELECT min(h.seq) FROM inbox_activities h WHERE h.actor_iri = $1
 		                      AND h.processed_at IS NULL AND h.held AND h.next_attempt_at > now()), ` + maxSeq + `)
 		ORDER BY seq LIMIT $2
 	), released AS (

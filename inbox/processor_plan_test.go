@@ -48,7 +48,7 @@ func TestProcessorQueriesUseIndexes(t *testing.T) {
 	}{
 		{"claim actors", claimActors, []any{16, "holder", "1 minute", leaseBatch},
 			[]string{"inbox_activities_actor_pending", "inbox_activities_actor_held"}},
-		{"next activities of an actor", nextActivities, []any{"https://peer.example/users/u7", 32, "holder"},
+		{"next activities of an actor", nextActivities, []any{"https://peer.example/users/u7", 32, "holder", int64(0)},
 			[]string{"Index Scan using inbox_activities_actor_pending on inbox_activities", "inbox_activities_actor_held"}},
 		{"lock a batch of activities", lockActivities, []any{[]int64{200100, 200101, 200150}}, nil},
 		{"defer an activity", deferActivity, []any{int64(200100), "busy", "2 seconds"}, nil},

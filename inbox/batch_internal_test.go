@@ -49,4 +49,21 @@ func TestBatchWrite(t *testing.T) {
 	if n != 5 {
 		t.Errorf("%d rows stored, want 5 (a b c d f)", n)
 	}
+
+	// Once the batcher is closed, the handler stores by itself, the body
+	// as sent.
+	b.close()
+	h := &Handler{Pool: pool, batch: b}
+	body := []byte(`{"id": "g",  "x":"\u0000"}`)
+	fresh, err := h.store(t.Context(), Envelope{ID: "g", Type: "Create", Actor: "https://peer.example/users/ada"}, "", body)
+	if err != nil || !fresh {
+		t.Fatalf("store after close: fresh %v, err %v", fresh, err)
+	}
+	var stored string
+	if err := pool.QueryRow(t.Context(), `SELECT body FROM inbox_activities WHERE activity_id = 'g'`).Scan(&stored); err != nil {
+		t.Fatal(err)
+	}
+	if stored != string(body) {
+		t.Errorf("stored %s, want %s", stored, body)
+	}
 }

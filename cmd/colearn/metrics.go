@@ -92,7 +92,9 @@ func (m *metrics) activityApplied(t string, took time.Duration) {
 	m.applyTime.Observe(took.Seconds())
 }
 
-// inboxPending exports colearn_inbox_pending, counted at each scrape.
+// inboxPending exports colearn_inbox_pending, read at each scrape (the
+// processor reads a count kept by the inbox's own writes: a few rows,
+// whatever the backlog).
 func (m *metrics) inboxPending(count func(context.Context) (int64, error)) {
 	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "colearn_inbox_pending", Help: "Inbox activities accepted and not yet applied (-1 when the database does not answer).",

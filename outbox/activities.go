@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"golang.org/x/sync/singleflight"
 )
 
 // errNoActivity means a delivery names an activity that is not stored.
@@ -22,11 +23,16 @@ type stored struct {
 }
 
 // activities reads stored activities for deliveries. Activities never change
-// once stored, so the last few hundred read are kept in memory: a post to ten
-// thousand inboxes reads its row a handful of times, not ten thousand.
+// once stored, so the last few hundred read are kept in memory, and the
+// deliveries that start together (a post's hundred jobs, fetched at once)
+// share one read: a post to ten thousand inboxes reads its row once, not
+// once per job, and its first POSTs do not wait behind a hundred queries
+// for the same row.
 type activities struct {
 	pool *pgxpool.Pool
 	max  int
+	// reads joins concurrent reads of one id into one query.
+	reads singleflight.Group
 
 	mu    sync.Mutex
 	byID  map[string]*stored
@@ -44,9 +50,46 @@ func (a *activities) get(ctx context.Context, id string) (*stored, error) {
 	if ok {
 		return s, nil
 	}
-	s = &stored{}
+	v, err, _ := a.reads.Do(id, func() (any, error) { return a.read(ctx, id) })
+	if err != nil {
+		return nil, err
+	}
+	return v.(*stored), nil
+}
+
+const readActivity = `SELECT body, actor_iri, key_owner, type FROM outbox_activities WHERE id = $1`
+
+// read queries the activity id and keeps it.
+func (a *activities) read(ctx context.Context, id string) (*stored, error) {
+	return a.scan(id, a.pool.QueryRow(ctx, readActivity, id))
+}
+
+// queueRead queues the read of activity id on b, to keep it when b runs:
+// the fan-out reads what its deliveries will send in the round trip that
+// reads its targets. A missing activity is left for the deliveries to
+// find.
+func (a *activities) queueRead(b *pgx.Batch, id string) {
+	b.Queue(readActivity, id).QueryRow(func(row pgx.Row) error {
+		if _, err := a.scan(id, row); err != nil && !errors.Is(err, errNoActivity) {
+			return err
+		}
+		return nil
+	})
+}
+
+// cached reports whether activity id is in memory.
+func (a *activities) cached(id string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	_, ok := a.byID[id]
+	return ok
+}
+
+// scan reads an activity row and keeps it.
+func (a *activities) scan(id string, row pgx.Row) (*stored, error) {
+	s := &stored{}
 	var body string
-	err := a.pool.QueryRow(ctx, `SELECT body, actor_iri, key_owner, type FROM outbox_activities WHERE id = $1`, id).Scan(&body, &s.actorIRI, &s.keyOwner, &s.typ)
+	err := row.Scan(&body, &s.actorIRI, &s.keyOwner, &s.typ)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("deliver %s: %w", id, errNoActivity)
 	}

@@ -23,11 +23,15 @@ const (
 )
 
 // breaker keeps delivery_hosts, the per-host failure count shared by every
-// process, and remembers recent reads for a moment so that thousands of
-// deliveries to one healthy host cost one query, not thousands.
+// process, and remembers what it read and wrote for a while (fresh), so
+// that a post's deliveries to a hundred healthy hosts cost no query at all
+// when the previous post was recent, and thousands of deliveries to one
+// host cost one. A pause another process records is seen here at the
+// latest fresh later, or at this process's own next failure there, whose
+// write returns the pause: at most one request more per host and process.
 type breaker struct {
 	pool *pgxpool.Pool
-	// fresh is how long a read of a host's row is trusted.
+	// fresh is how long a read (or write) of a host's row is trusted.
 	fresh time.Duration
 	// successEvery is how often a healthy host's last_success_at is
 	// refreshed (a success on a host with failures is always recorded).
@@ -45,7 +49,7 @@ type hostState struct {
 }
 
 func newBreaker(pool *pgxpool.Pool) *breaker {
-	return &breaker{pool: pool, fresh: time.Second, successEvery: time.Minute, hosts: make(map[string]hostState)}
+	return &breaker{pool: pool, fresh: 30 * time.Second, successEvery: time.Minute, hosts: make(map[string]hostState)}
 }
 
 func (b *breaker) cached(host string, now time.Time) (hostState, bool) {

@@ -69,6 +69,7 @@ type arrivals struct {
 	mu      sync.Mutex
 	target  int64
 	done    chan time.Time
+	first   time.Time // of the deliveries since expect
 	perBase []atomic.Int64
 }
 
@@ -94,6 +95,7 @@ func (a *arrivals) expect(target int64) chan time.Time {
 	defer a.mu.Unlock()
 	a.target = target
 	a.done = make(chan time.Time, 1)
+	a.first = time.Time{}
 	return a.done
 }
 
@@ -105,6 +107,9 @@ func (a *arrivals) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	n := a.n.Add(1)
 	a.mu.Lock()
+	if a.first.IsZero() {
+		a.first = time.Now()
+	}
 	if n == a.target {
 		a.done <- time.Now()
 	}
@@ -157,6 +162,13 @@ func benchFanout(b *testing.B, shared bool) {
 		case at := <-done:
 			arr.check(b, expected+perPost/servers)
 			expected += perPost / servers
+			b.StopTimer()
+			arr.mu.Lock()
+			first := arr.first
+			arr.mu.Unlock()
+			fmt.Printf("post %d stages after commit: %s; first arrival %.1f ms, last %.1f ms\n", n, stages(b, bd, a.ID, committed),
+				ms(first.Sub(committed)), ms(at.Sub(committed)))
+			b.StartTimer()
 			return at.Sub(committed)
 		case <-time.After(2 * time.Minute):
 			b.Fatalf("post %d: %d of %d delivered", n, arr.n.Load()-before, perPost)
@@ -241,6 +253,26 @@ func benchFanout(b *testing.B, shared bool) {
 		fmt.Sprintf("%.0f µs per signature; %.0f µs per delivery, of which %.0f µs this process (its sinks included), %.0f µs PostgreSQL",
 			signCPU/1e3, perDelivery/1e3, float64(processPart)/float64(members*b.N)/1e3, float64(deliveryCPU-processPart)/float64(members*b.N)/1e3))
 }
+
+// stages reads from River's rows when the fan-out job of activity id was
+// fetched and when its delivery jobs were, relative to committed, the
+// publishing transaction's commit: where a post's time goes before the
+// first POST.
+func stages(b *testing.B, bd *bundle, id string, committed time.Time) string {
+	var fanoutAt, firstAt, lastAt time.Time
+	var jobs int
+	err := bd.pool.QueryRow(context.Background(), `
+		SELECT (SELECT attempted_at FROM river_job WHERE kind = 'outbox_fanout' AND args->>'activity_id' = $1),
+		       min(attempted_at), max(attempted_at), count(*)
+		FROM river_job WHERE kind = 'outbox_delivery' AND args->>'activity_id' = $1`, id).Scan(&fanoutAt, &firstAt, &lastAt, &jobs)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return fmt.Sprintf("fan-out job fetched %.1f ms, %d delivery jobs fetched %.1f–%.1f ms",
+		ms(fanoutAt.Sub(committed)), jobs, ms(firstAt.Sub(committed)), ms(lastAt.Sub(committed)))
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 // printTarget prints a figure beside its target, with MISS when it falls
 // short (below for atLeast, above otherwise).

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/colearn/colearn/courses"
 )
 
 func TestBatchByHost(t *testing.T) {
@@ -54,5 +56,51 @@ func TestMemberTargetsGroupByHost(t *testing.T) {
 	want := []string{"https://evil.test/inbox?n=0", "https://one.test/inbox", "https://two.test/users/cat/inbox", "https://two.test/users/dan/inbox"}
 	if !slices.Equal(got, want) {
 		t.Fatalf("targets %q\nwant    %q", got, want)
+	}
+}
+
+// The fan-out reads a course's co-hosts with its own copy of
+// courses.CohostInboxes' statement (queued beside the members' query, one
+// round trip): both must name the same inboxes, and only for a fan-out to
+// everyone.
+func TestCohostTargetsAsCourses(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	_, err := b.pool.Exec(ctx, `
+		INSERT INTO course_cohosts (course_id, instance_iri, inbox, shared_inbox, follow_id) VALUES
+		($1, 'https://a.test/actor', 'https://a.test/actor/inbox', 'https://a.test/inbox', 'https://a.test/f/1'),
+		($1, 'https://b.test/actor', 'https://b.test/actor/inbox', '', 'https://b.test/f/1'),
+		($1, 'https://c.test/actor', '', '', 'https://c.test/f/1'),
+		($1, 'https://d.test/actor', 'https://d.test/actor/inbox', 'https://a.test/inbox', 'https://d.test/f/1')`, b.courseID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cohosts := func(via string) (got, want []string) {
+		err := pgx.BeginFunc(ctx, b.pool, func(tx pgx.Tx) error {
+			var batch pgx.Batch
+			queueCohostTargets(&batch, b.courseID, via, &got)
+			if batch.Len() > 0 {
+				if err := tx.SendBatch(ctx, &batch).Close(); err != nil {
+					return err
+				}
+			}
+			var err error
+			want, err = courses.CohostInboxes(ctx, tx, b.courseID)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		slices.Sort(got)
+		slices.Sort(want)
+		return got, want
+	}
+	got, want := cohosts("")
+	if len(want) != 2 || !slices.Equal(got, want) {
+		t.Fatalf("fan-out co-hosts %q, courses.CohostInboxes %q (want 2 inboxes)", got, want)
+	}
+	if got, _ := cohosts("join"); len(got) != 0 {
+		t.Fatalf("a fan-out to members who joined reaches co-hosts %q", got)
 	}
 }

@@ -110,7 +110,8 @@ func New(cfg Config) (*Outbox, error) {
 		cfg.RetryDelayFunc = Backoff
 	}
 	workers := river.NewWorkers()
-	river.AddWorker(workers, &fanoutWorker{pool: cfg.Pool})
+	activities := newActivities(cfg.Pool)
+	river.AddWorker(workers, &fanoutWorker{pool: cfg.Pool, activities: activities})
 	river.AddWorker(workers, &deliveryWorker{
 		pool:        cfg.Pool,
 		outcomeFunc: cfg.OutcomeFunc,
@@ -121,7 +122,7 @@ func New(cfg Config) (*Outbox, error) {
 		retryDelay:  cfg.RetryDelayFunc,
 		blocked:     cfg.DomainBlockedFunc,
 		breaker:     newBreaker(cfg.Pool),
-		activities:  newActivities(cfg.Pool),
+		activities:  activities,
 	})
 	rc, err := river.NewClient(riverpgxv5.New(cfg.Pool), &river.Config{
 		Logger:  cfg.Logger,

@@ -34,18 +34,24 @@ func (w *fanoutWorker) Work(ctx context.Context, job *river.Job[fanoutArgs]) err
 	if err != nil {
 		return err
 	}
+	what := job.Args.ActivityID
+	if len(job.Args.More) > 0 {
+		what = fmt.Sprintf("%s and %d more", what, len(job.Args.More))
+	}
 	return pgx.BeginFunc(ctx, w.pool, func(tx pgx.Tx) error {
 		inboxes, err := w.targets(ctx, tx, job.Args)
 		if err != nil {
-			return fmt.Errorf("fan out %s: %w", job.Args.ActivityID, err)
+			return fmt.Errorf("fan out %s: %w", what, err)
 		}
 		batches := batchByHost(inboxes, MaxInboxesPerJob)
-		params := make([]river.InsertManyParams, len(batches))
-		for i, batch := range batches {
-			params[i] = river.InsertManyParams{Args: deliveryArgs{ActivityID: job.Args.ActivityID, Inboxes: batch}}
+		params := make([]river.InsertManyParams, 0, len(batches)*len(job.Args.activities()))
+		for _, id := range job.Args.activities() {
+			for _, batch := range batches {
+				params = append(params, river.InsertManyParams{Args: deliveryArgs{ActivityID: id, Inboxes: batch}})
+			}
 		}
 		if err := insertDeliveries(ctx, client, tx, params); err != nil {
-			return fmt.Errorf("fan out %s: enqueue %d delivery jobs: %w", job.Args.ActivityID, len(params), err)
+			return fmt.Errorf("fan out %s: enqueue %d delivery jobs: %w", what, len(params), err)
 		}
 		_, err = river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job)
 		return err
@@ -53,8 +59,8 @@ func (w *fanoutWorker) Work(ctx context.Context, job *river.Job[fanoutArgs]) err
 }
 
 // targets returns every inbox args names (not yet deduplicated), reading
-// a course's members and co-hosts and the activity's body (for the cache)
-// in one round trip.
+// a course's members and co-hosts and the activities' bodies (for the
+// cache) in one round trip.
 func (w *fanoutWorker) targets(ctx context.Context, tx pgx.Tx, args fanoutArgs) ([]string, error) {
 	var b pgx.Batch
 	var members []memberRow
@@ -63,8 +69,10 @@ func (w *fanoutWorker) targets(ctx context.Context, tx pgx.Tx, args fanoutArgs) 
 		queueMemberTargets(&b, args.FollowersOf, args.FollowersVia, &members)
 		queueCohostTargets(&b, args.FollowersOf, args.FollowersVia, &cohosts) // cohost_targets.go
 	}
-	if w.activities != nil && !w.activities.cached(args.ActivityID) {
-		w.activities.queueRead(&b, args.ActivityID)
+	for _, id := range args.activities() {
+		if w.activities != nil && !w.activities.cached(id) {
+			w.activities.queueRead(&b, id)
+		}
 	}
 	if b.Len() > 0 {
 		if err := tx.SendBatch(ctx, &b).Close(); err != nil {

@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -71,6 +72,9 @@ type arrivals struct {
 	done    chan time.Time
 	first   time.Time // of the deliveries since expect
 	perBase []atomic.Int64
+	// conns counts the connections the sinks accepted: after the warm-up,
+	// a post should open none (keep-alive to every server).
+	conns atomic.Int64
 }
 
 // sink is the inbox server of base number i.
@@ -123,7 +127,13 @@ func benchFanout(b *testing.B, shared bool) {
 	arr := &arrivals{perBase: make([]atomic.Int64, servers)}
 	bases := make([]string, servers)
 	for i := range bases {
-		srv := httptest.NewServer(arr.sink(i))
+		srv := httptest.NewUnstartedServer(arr.sink(i))
+		srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+			if st == http.StateNew {
+				arr.conns.Add(1)
+			}
+		}
+		srv.Start()
 		b.Cleanup(srv.Close)
 		bases[i] = srv.URL
 	}
@@ -152,7 +162,7 @@ func benchFanout(b *testing.B, shared bool) {
 	var deliveryCPU time.Duration // this process and its PostgreSQL, during personal posts
 	var expected int64            // deliveries each sink has had so far, baselines included
 	post := func(n int) time.Duration {
-		before := arr.n.Load()
+		before, conns := arr.n.Load(), arr.conns.Load()
 		done := arr.expect(before + perPost)
 		a := bd.activity(n)
 		a.FollowersOf = bd.courseID
@@ -166,8 +176,8 @@ func benchFanout(b *testing.B, shared bool) {
 			arr.mu.Lock()
 			first := arr.first
 			arr.mu.Unlock()
-			fmt.Printf("post %d stages after commit: %s; first arrival %.1f ms, last %.1f ms\n", n, stages(b, bd, a.ID, committed),
-				ms(first.Sub(committed)), ms(at.Sub(committed)))
+			fmt.Printf("post %d stages after commit: %s; first arrival %.1f ms, last %.1f ms; %d new connections\n", n, stages(b, bd, a.ID, committed),
+				ms(first.Sub(committed)), ms(at.Sub(committed)), arr.conns.Load()-conns)
 			b.StartTimer()
 			return at.Sub(committed)
 		case <-time.After(2 * time.Minute):

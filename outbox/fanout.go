@@ -93,9 +93,10 @@ func (w *fanoutWorker) targets(ctx context.Context, tx pgx.Tx, args fanoutArgs) 
 
 // copyFromJobs is the number of delivery jobs from which a fan-out inserts
 // them with COPY. Below it, one INSERT of arrays is fewer round trips
-// (COPY costs three: describing the table, starting the copy, ending it),
-// and a post's hundred jobs for a hundred servers are on the critical path
-// of its delivery; above it, COPY's lower cost per row wins.
+// (COPY costs two, starting the copy and ending it, plus a description of
+// the table the first time on each connection), and a post's hundred jobs
+// for a hundred servers are on the critical path of its delivery; above
+// it, COPY's lower cost per row wins.
 const copyFromJobs = 1000
 
 // insertDeliveries inserts the delivery jobs of a fan-out in tx.

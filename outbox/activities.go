@@ -64,16 +64,23 @@ func (a *activities) read(ctx context.Context, id string) (*stored, error) {
 	return a.scan(id, a.pool.QueryRow(ctx, readActivity, id))
 }
 
-// queueRead queues the read of activity id on b, to keep it when b runs:
-// the fan-out reads what its deliveries will send in the round trip that
-// reads its targets. A missing activity is left for the deliveries to
-// find.
-func (a *activities) queueRead(b *pgx.Batch, id string) {
-	b.Queue(readActivity, id).QueryRow(func(row pgx.Row) error {
-		if _, err := a.scan(id, row); err != nil && !errors.Is(err, errNoActivity) {
-			return err
+// queueReads queues on b one read of the activities ids, to keep them when
+// b runs: the fan-out reads what its deliveries will send in the round trip
+// that reads its targets. Missing activities are left for the deliveries
+// to find.
+func (a *activities) queueReads(b *pgx.Batch, ids []string) {
+	b.Queue(`SELECT id, body, actor_iri, key_owner, type FROM outbox_activities WHERE id = ANY($1)`, ids).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var id string
+			s := &stored{}
+			var body string
+			if err := rows.Scan(&id, &body, &s.actorIRI, &s.keyOwner, &s.typ); err != nil {
+				return fmt.Errorf("read %d activities: %w", len(ids), err)
+			}
+			s.body = []byte(body)
+			a.keep(id, s)
 		}
-		return nil
+		return rows.Err()
 	})
 }
 
@@ -97,6 +104,12 @@ func (a *activities) scan(id string, row pgx.Row) (*stored, error) {
 		return nil, fmt.Errorf("deliver %s: read activity: %w", id, err)
 	}
 	s.body = []byte(body)
+	return a.keep(id, s), nil
+}
+
+// keep remembers s as activity id, forgetting the oldest beyond max, and
+// returns what is remembered for id.
+func (a *activities) keep(id string, s *stored) *stored {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if _, ok := a.byID[id]; !ok {
@@ -107,5 +120,5 @@ func (a *activities) scan(id string, row pgx.Row) (*stored, error) {
 		a.order = append(a.order, id)
 		a.byID[id] = s
 	}
-	return a.byID[id], nil
+	return a.byID[id]
 }

@@ -69,10 +69,14 @@ func (w *fanoutWorker) targets(ctx context.Context, tx pgx.Tx, args fanoutArgs) 
 		queueMemberTargets(&b, args.FollowersOf, args.FollowersVia, &members)
 		queueCohostTargets(&b, args.FollowersOf, args.FollowersVia, &cohosts) // cohost_targets.go
 	}
+	var uncached []string
 	for _, id := range args.activities() {
 		if w.activities != nil && !w.activities.cached(id) {
-			w.activities.queueRead(&b, id)
+			uncached = append(uncached, id)
 		}
+	}
+	if len(uncached) > 0 {
+		w.activities.queueReads(&b, uncached)
 	}
 	if b.Len() > 0 {
 		if err := tx.SendBatch(ctx, &b).Close(); err != nil {

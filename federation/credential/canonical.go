@@ -46,8 +46,12 @@ type Canonicalizer struct {
 	mu       sync.Mutex
 	contexts map[string]*ld.Context
 
-	iris      *iriChecks
-	templates *proofTemplates
+	iris       *iriChecks
+	templates  *proofTemplates
+	expansions *expansionTemplates
+	// contextKeys holds every key of every embedded context: a superset
+	// of the terms they define (expansiontemplate.go).
+	contextKeys map[string]bool
 }
 
 // NewCanonicalizer returns a Canonicalizer over the embedded contexts.
@@ -62,7 +66,14 @@ func NewCanonicalizer() (*Canonicalizer, error) {
 	opts.SafeMode = true
 	opts.Algorithm = ld.AlgorithmURDNA2015
 	opts.Format = "application/n-quads"
-	return &Canonicalizer{loader: l, opts: opts, contexts: make(map[string]*ld.Context), iris: newIRIChecks(), templates: newProofTemplates()}, nil
+	keys := make(map[string]bool)
+	for url, d := range l.docs {
+		if !contextKeys(d.Document, true, keys, 0) {
+			return nil, fmt.Errorf("embedded context %s is nested too deeply", url)
+		}
+	}
+	return &Canonicalizer{loader: l, opts: opts, contexts: make(map[string]*ld.Context), iris: newIRIChecks(),
+		templates: newProofTemplates(), expansions: newExpansionTemplates(), contextKeys: keys}, nil
 }
 
 // Loader returns the document loader the canonicalizer uses.
@@ -97,7 +108,19 @@ func (c *Canonicalizer) activeContext(ctxValue any) (*ld.Context, error) {
 // that is not embedded (ErrRemoteContext), a property or type the contexts
 // do not define (ErrUndefinedTerm), invalid JSON-LD, and documents past
 // MaxBlankNodes or MaxQuads (ErrTooComplex).
+//
+// A document whose structure was seen before is not expanded again: its
+// expansion comes from a template (expansiontemplate.go), exactly as
+// expanding it would give.
 func (c *Canonicalizer) Canonicalize(doc map[string]any) (string, error) {
+	if input, ok := c.templatedExpansion(doc); ok {
+		return c.canonicalExpanded(ld.NewJsonLdApi(), input, doc)
+	}
+	return c.canonicalFull(doc)
+}
+
+// canonicalFull is Canonicalize without expansion templates.
+func (c *Canonicalizer) canonicalFull(doc map[string]any) (string, error) {
 	api := ld.NewJsonLdApi()
 	input, err := c.expand(api, doc)
 	if err != nil {

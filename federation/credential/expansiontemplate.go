@@ -51,20 +51,22 @@ const placeholderBase = "https://placeholder.colearn.invalid/"
 //
 // So the expansion of a document is a function of its structure (the
 // document with those leaves taken out) into which the leaves are copied.
-// A template is built from the document itself: every candidate string
-// leaf (outside @context, not under a key that is usually a keyword alias)
-// is replaced by a distinct placeholder and the result expanded; a leaf is
-// templated only if its placeholder occurs exactly once in the expansion,
-// as the whole value of an @value or @id entry, and nowhere else (not in a
-// key, an @type, an @index, a derived IRI). When some do not, they are put
-// back (and so is a leaf of the document that becomes an @id but fails
-// verbatimIRI) and the expansion is done once more, and then every one
-// left must pass or nothing is cached. The template is kept under the structure's
-// key: the document's JSON, injectively encoded, with the templated leaves
-// replaced by a marker no JSON value encodes to; so a document hits it
-// only if everything expansion reads is the same, and its own leaves are
-// copied into a copy of the template. A leaf that became an @id must pass
-// verbatimIRI for each document, or the document takes the full path.
+// A template is built from a document the second time its shape (its
+// structure with every candidate leaf taken out) is met. Every candidate
+// string leaf (outside @context, not under a key that is usually a
+// keyword alias) is replaced by a distinct placeholder and the result is
+// expanded. A leaf is templated only if its placeholder occurs exactly
+// once in the expansion, as the whole value of an @value or @id entry,
+// and nowhere else (not in a key, an @type, an @index, a derived IRI).
+// The leaves that fail, and the document's leaves that become an @id but
+// fail verbatimIRI, are put back and the expansion is done once more;
+// then every leaf left must pass, or nothing is cached. The template is
+// kept under the structure key: the document injectively encoded, with
+// the templated leaves replaced by a marker no JSON value encodes to. So
+// a document hits it only if everything expansion reads is the same, and
+// its own leaves are copied into a copy of the template. A leaf that
+// became an @id must pass verbatimIRI for each document, or the document
+// takes the full path.
 //
 // Nothing of one document reaches another: the template holds only the
 // structure, which is in its key, and placeholders, each of which is
@@ -75,7 +77,8 @@ type expansionTemplates struct {
 	mu sync.RWMutex
 	// templated is, by shape (the document with every candidate leaf
 	// replaced by a marker), which leaves the last template built for that
-	// shape templated: it says which key to look for.
+	// shape templated: it says which key to look for. nil: the shape was
+	// met once and has no template yet.
 	templated map[string][]bool
 	// byKey holds templates by structure key; nil means a document of that
 	// structure cannot be templated.
@@ -125,13 +128,24 @@ func (c *Canonicalizer) templatedExpansion(doc map[string]any) (input []any, ok 
 		return nil, false
 	}
 	c.expansions.mu.RLock()
-	which := c.expansions.templated[string(sh.enc)]
+	which, shapeSeen := c.expansions.templated[string(sh.enc)]
 	var t *expansionTemplate
 	seen := false
-	if which != nil {
+	if len(which) > 0 {
 		t, seen = c.expansions.byKey[string(sh.key(which))]
 	}
 	c.expansions.mu.RUnlock()
+	if !shapeSeen {
+		// A structure is templated the second time it is met, so that
+		// documents of ever new structures cost one expansion each.
+		c.expansions.mu.Lock()
+		if len(c.expansions.templated) >= maxExpansionTemplates {
+			c.expansions.templated = make(map[string][]bool)
+		}
+		c.expansions.templated[string(sh.enc)] = nil
+		c.expansions.mu.Unlock()
+		return nil, false
+	}
 	if !seen {
 		var tried []bool
 		t, which, tried = c.buildTemplate(doc, &sh)
@@ -314,8 +328,8 @@ func (c *Canonicalizer) verbatimIRI(s string, terms map[string]bool) bool {
 }
 
 // likelyKeyword reports whether a leaf under key k is better not
-// templated on the first try: k is a keyword or an alias colleagues'
-// contexts give one. It only saves a second expansion; the placeholders
+// templated on the first try: k is a keyword or an alias contexts
+// commonly give one. It only saves a second expansion; the placeholders
 // decide.
 func likelyKeyword(k string) bool {
 	switch k {

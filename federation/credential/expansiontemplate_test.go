@@ -172,7 +172,9 @@ func sameAsUncached(t *testing.T, c, fresh *Canonicalizer, doc map[string]any) b
 	}
 	got, gotErr := c.Canonicalize(copyJSON(doc).(map[string]any))
 	want, wantErr := fresh.canonicalFull(copyJSON(doc).(map[string]any))
-	if got != want || fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
+	// Only whether it fails: json-gold parses a context's terms in map
+	// order, so which of two faults it names can change between runs.
+	if got != want || (gotErr == nil) != (wantErr == nil) {
 		t.Fatalf("document %s:\ntemplated (%v):\n%s\nuncached (%v):\n%s", js(doc), gotErr, got, wantErr, want)
 	}
 	if wantErr == nil {
@@ -285,8 +287,11 @@ func TestExpansionTemplateKeepsPrefixedIRIs(t *testing.T) {
 		  "@id": "`+id+`", "ref": "`+ref+`", "name": "n"}`), &d)
 		return d
 	}
+	if _, ok := c.templatedExpansion(doc("https://a.example/1", "https://b.example/2")); ok {
+		t.Fatal("a structure met the first time was templated")
+	}
 	if _, ok := c.templatedExpansion(doc("https://a.example/1", "https://b.example/2")); !ok {
-		t.Fatal("the first document was not templated")
+		t.Fatal("a structure met the second time was not templated")
 	}
 	if _, ok := c.templatedExpansion(doc("https://a.example/3", "https://b.example/4")); !ok {
 		t.Fatal("a document of the same structure was not templated")

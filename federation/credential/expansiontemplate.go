@@ -51,11 +51,10 @@ const placeholderBase = "https://placeholder.colearn.invalid/"
 //
 // So the expansion of a document is a function of its structure (the
 // document with those leaves taken out) into which the leaves are copied.
-// A template is built from a document the second time its shape (its
-// structure with every candidate leaf taken out) is met. Every candidate
-// string leaf (outside @context, not under a key that is usually a
-// keyword alias) is replaced by a distinct placeholder and the result is
-// expanded. A leaf is templated only if its placeholder occurs exactly
+// A template is built from a document the second time its structure is
+// met (see tries). Every candidate string leaf (outside @context, not
+// under a key that is usually a keyword alias) is replaced by a distinct
+// placeholder and the result is expanded. A leaf is templated only if its placeholder occurs exactly
 // once in the expansion, as the whole value of an @value or @id entry,
 // and nowhere else (not in a key, an @type, an @index, a derived IRI).
 // The leaves that fail, and the document's leaves that become an @id but
@@ -77,16 +76,20 @@ type expansionTemplates struct {
 	mu sync.RWMutex
 	// templated is, by shape (the document with every candidate leaf
 	// replaced by a marker), which leaves the last template built for that
-	// shape templated: it says which key to look for. nil: the shape was
-	// met once and has no template yet.
+	// shape templates: it says which structure key to look for.
 	templated map[string][]bool
-	// byKey holds templates by structure key; nil means a document of that
-	// structure cannot be templated.
+	// byKey holds templates by structure key.
 	byKey map[string]*expansionTemplate
+	// tries says, by the structure key of a first try (firstTry), whether
+	// a structure was met (false) or failed to be templated (true). A
+	// structure is templated the second time it is met, so that documents
+	// of ever new structures cost one expansion each, and one that failed
+	// is not tried again.
+	tries map[string]bool
 }
 
 func newExpansionTemplates() *expansionTemplates {
-	return &expansionTemplates{templated: make(map[string][]bool), byKey: make(map[string]*expansionTemplate)}
+	return &expansionTemplates{templated: make(map[string][]bool), byKey: make(map[string]*expansionTemplate), tries: make(map[string]bool)}
 }
 
 // expansionTemplate is a structure's expansion with a placeholder for each
@@ -127,48 +130,47 @@ func (c *Canonicalizer) templatedExpansion(doc map[string]any) (input []any, ok 
 	if !sh.walk(doc, false, "", 0) || len(sh.leaves) == 0 {
 		return nil, false
 	}
+	first := sh.firstTry()
+	firstKey := string(sh.key(first))
 	c.expansions.mu.RLock()
-	which, shapeSeen := c.expansions.templated[string(sh.enc)]
 	var t *expansionTemplate
-	seen := false
-	if len(which) > 0 {
-		t, seen = c.expansions.byKey[string(sh.key(which))]
+	if which := c.expansions.templated[string(sh.enc)]; which != nil {
+		t = c.expansions.byKey[string(sh.key(which))]
 	}
+	failed, met := c.expansions.tries[firstKey]
 	c.expansions.mu.RUnlock()
-	if !shapeSeen {
-		// A structure is templated the second time it is met, so that
-		// documents of ever new structures cost one expansion each.
-		c.expansions.mu.Lock()
-		if len(c.expansions.templated) >= maxExpansionTemplates {
-			c.expansions.templated = make(map[string][]bool)
-		}
-		c.expansions.templated[string(sh.enc)] = nil
-		c.expansions.mu.Unlock()
-		return nil, false
-	}
-	if !seen {
-		var tried []bool
-		t, which, tried = c.buildTemplate(doc, &sh)
-		c.expansions.mu.Lock()
-		if len(c.expansions.byKey) >= maxExpansionTemplates {
-			c.expansions.byKey = make(map[string]*expansionTemplate)
-		}
-		if len(c.expansions.templated) >= maxExpansionTemplates {
-			c.expansions.templated = make(map[string][]bool)
-		}
-		if t != nil {
-			c.expansions.byKey[string(sh.key(which))] = t
-			c.expansions.templated[string(sh.enc)] = which
-		} else {
-			c.expansions.byKey[string(sh.key(tried))] = nil
-			c.expansions.templated[string(sh.enc)] = tried
-		}
-		c.expansions.mu.Unlock()
-	}
 	if t == nil {
-		return nil, false
+		if !met || failed {
+			if !met {
+				c.expansions.remember(firstKey, false, "", "", nil, nil)
+			}
+			return nil, false
+		}
+		var which []bool
+		if t, which = c.buildTemplate(doc, &sh, first); t == nil {
+			c.expansions.remember(firstKey, true, "", "", nil, nil)
+			return nil, false
+		}
+		c.expansions.remember(firstKey, false, string(sh.enc), string(sh.key(which)), which, t)
 	}
 	return c.instantiate(t, sh.leaves)
+}
+
+// remember records a try and, when t is not nil, t and the leaves it
+// templates.
+func (e *expansionTemplates) remember(firstKey string, failed bool, shape, key string, which []bool, t *expansionTemplate) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, m := range []int{len(e.tries), len(e.templated), len(e.byKey)} {
+		if m >= maxExpansionTemplates {
+			e.tries, e.templated, e.byKey = make(map[string]bool), make(map[string][]bool), make(map[string]*expansionTemplate)
+		}
+	}
+	e.tries[firstKey] = failed
+	if t != nil {
+		e.templated[shape] = which
+		e.byKey[key] = t
+	}
 }
 
 func (c *Canonicalizer) instantiate(t *expansionTemplate, leaves []string) ([]any, bool) {
@@ -192,20 +194,17 @@ func (c *Canonicalizer) instantiate(t *expansionTemplate, leaves []string) ([]an
 }
 
 // buildTemplate expands doc with placeholders for its candidate leaves.
-// It returns the template and the leaves it templates, or nil and the
-// leaves of the last try (to remember that this structure failed).
-func (c *Canonicalizer) buildTemplate(doc map[string]any, sh *shape) (*expansionTemplate, []bool, []bool) {
-	which := make([]bool, len(sh.leaves))
-	for i, k := range sh.under {
-		which[i] = !likelyKeyword(k)
-	}
+// It returns the template and the leaves it templates, or nil when no
+// template holds at least one leaf after two expansions.
+func (c *Canonicalizer) buildTemplate(doc map[string]any, sh *shape, first []bool) (*expansionTemplate, []bool) {
+	which := slices.Clone(first)
 	prefix := placeholderBase
 	for n := 0; bytes.Contains(sh.enc, []byte(prefix)) || slices.ContainsFunc(sh.leaves, func(s string) bool { return strings.Contains(s, prefix) }); n++ {
 		prefix = placeholderBase + strconv.Itoa(n) + "/"
 	}
 	terms := make(map[string]bool)
 	if !contextKeys(doc, false, terms, 0) {
-		return nil, nil, which
+		return nil, nil
 	}
 	for pass := 0; pass < 2; pass++ {
 		counter := 0
@@ -214,11 +213,11 @@ func (c *Canonicalizer) buildTemplate(doc map[string]any, sh *shape) (*expansion
 		}).(map[string]any)
 		expanded, err := c.expand(ld.NewJsonLdApi(), skeleton)
 		if err != nil {
-			return nil, nil, which
+			return nil, nil
 		}
 		slots, passed := locatePlaceholders(expanded, prefix, which)
 		if passed == nil {
-			return nil, nil, which
+			return nil, nil
 		}
 		// A leaf of this document that becomes an @id ExpandIri changes
 		// (a term, a prefixed name) is part of the structure.
@@ -229,12 +228,15 @@ func (c *Canonicalizer) buildTemplate(doc map[string]any, sh *shape) (*expansion
 			}
 			return false
 		})
+		if len(slots) == 0 {
+			return nil, nil
+		}
 		if slices.Equal(passed, which) {
-			return &expansionTemplate{expanded: expanded, slots: slots, terms: terms}, which, which
+			return &expansionTemplate{expanded: expanded, slots: slots, terms: terms}, which
 		}
 		which = passed
 	}
-	return nil, nil, which
+	return nil, nil
 }
 
 // locatePlaceholders finds each placeholder in the expansion of a
@@ -325,6 +327,16 @@ func (c *Canonicalizer) verbatimIRI(s string, terms map[string]bool) bool {
 		return true
 	}
 	return !isTerm(prefix) && ld.IsAbsoluteIri(s)
+}
+
+// firstTry is which leaves a template first tries to hold: those not
+// under a likely keyword.
+func (sh *shape) firstTry() []bool {
+	which := make([]bool, len(sh.leaves))
+	for i, k := range sh.under {
+		which[i] = !likelyKeyword(k)
+	}
+	return which
 }
 
 // likelyKeyword reports whether a leaf under key k is better not

@@ -36,8 +36,10 @@ var ErrTooComplex = errors.New("document too complex to canonicalise")
 // bounded and keyed by exactly what determines the result: parsed active
 // contexts by the JSON of the @context value (parsing Open Badges' 14 KB
 // context costs more than the rest of a credential); json-gold's verdicts
-// on http(s) IRIs by the IRI (iri.go); and expanded proof configurations by
-// everything but their creation time (prooftemplate.go). It is safe for
+// on http(s) and relative IRIs by the IRI (iri.go); expanded proof
+// configurations by everything but their creation time (prooftemplate.go);
+// and expanded document structures by everything but the strings that
+// expansion copies without reading (expansiontemplate.go). It is safe for
 // concurrent use.
 type Canonicalizer struct {
 	loader *Loader

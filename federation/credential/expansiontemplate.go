@@ -15,9 +15,14 @@ import (
 // shapes remembered; past it each map starts again.
 const maxExpansionTemplates = 128
 
-// maxTemplateLeaves is the most string leaves a templated document has;
-// a larger one takes the full path.
-const maxTemplateLeaves = 512
+// maxTemplateLeaves is the most string leaves, and maxTemplateBytes the
+// most bytes of encoding and leaves, a templated document has; a larger
+// one takes the full path. They bound what the templates and their keys
+// hold (an Open Badges credential has about 40 leaves and 3 KB).
+const (
+	maxTemplateLeaves = 512
+	maxTemplateBytes  = 64 << 10
+)
 
 // placeholderBase starts every placeholder. A placeholder is an absolute
 // IRI with an authority ("https://…"), so JSON-LD returns it unchanged
@@ -116,6 +121,8 @@ type shape struct {
 	marks  []int    // offset in enc of each leaf's marker
 	leaves []string // the leaves
 	under  []string // the key each leaf is under
+	// leafBytes is the length of the leaves.
+	leafBytes int
 }
 
 // templatedExpansion returns doc's expansion from a template, building one
@@ -127,7 +134,7 @@ func (c *Canonicalizer) templatedExpansion(doc map[string]any) (input []any, ok 
 		return nil, false
 	}
 	var sh shape
-	if !sh.walk(doc, false, "", 0) || len(sh.leaves) == 0 {
+	if !sh.walk(doc, false, "", 0) || len(sh.leaves) == 0 || len(sh.enc)+sh.leafBytes > maxTemplateBytes {
 		return nil, false
 	}
 	first := sh.firstTry()
@@ -376,6 +383,7 @@ func (sh *shape) walk(v any, inContext bool, under string, depth int) bool {
 		}
 		sh.marks = append(sh.marks, len(sh.enc))
 		sh.leaves = append(sh.leaves, x)
+		sh.leafBytes += len(x)
 		sh.under = append(sh.under, under)
 		sh.enc = append(sh.enc, '?')
 	case []any:

@@ -356,3 +356,28 @@ func FuzzExpansionTemplate(f *testing.F) {
 		sameAsUncached(t, c, fresh, mutate(d, int(j%n), b))
 	})
 }
+
+// A document past maxTemplateBytes is never templated, so no template or
+// key holds more than that bound.
+func TestExpansionTemplateBoundsDocuments(t *testing.T) {
+	t.Parallel()
+	c, err := NewCanonicalizer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := func(n int) map[string]any {
+		return map[string]any{"@context": map[string]any{"@vocab": "http://example.org/v#"}, "@id": "https://a.example/1", "p": strings.Repeat("x", n)}
+	}
+	for _, n := range []int{10, maxTemplateBytes} {
+		for range 2 {
+			c.Canonicalize(doc(n))
+		}
+		_, ok := c.templatedExpansion(doc(n))
+		if want := n < maxTemplateBytes; ok != want {
+			t.Fatalf("%d bytes: templated %v, want %v", n, ok, want)
+		}
+	}
+	if got, want := len(c.expansions.byKey), 1; got != want {
+		t.Fatalf("%d templates kept, want %d", got, want)
+	}
+}

@@ -180,6 +180,8 @@ func (e *expansionTemplates) remember(firstKey string, failed bool, shape, key s
 	}
 }
 
+// instantiate copies t's expansion and puts each templated leaf in its
+// slot; ok is false when a leaf in an @id slot fails verbatimIRI.
 func (c *Canonicalizer) instantiate(t *expansionTemplate, leaves []string) ([]any, bool) {
 	for _, s := range t.slots {
 		if s.key == "@id" && !c.verbatimIRI(leaves[s.leaf], t.terms) {

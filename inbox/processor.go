@@ -76,6 +76,9 @@ type Processor struct {
 	holder   string // this process's name in inbox_actor_leases
 	hosts    *hostBudget
 	applier  *applier
+	// oneByOne turns the bulk path for Creates off (create_bulk.go), for
+	// the test that compares the two.
+	oneByOne bool
 }
 
 // Incoming is an accepted activity being applied.

@@ -37,7 +37,8 @@ type Fetcher interface {
 // (needFetch), the worker fetches it with the transaction closed, within its
 // host's share of the fetch budget, and applies the activity again. Applying
 // is batched: the workers' activities go into shared transactions, each in
-// its own savepoint (batch_apply.go).
+// its own savepoint (batch_apply.go), plain Creates of course posts as one
+// set (create_bulk.go).
 type Processor struct {
 	Pool    *pgxpool.Pool
 	Courses *courses.Store

@@ -1,10 +1,12 @@
 package federation
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // CourseDoc is what a co-host mirrors of a course's Group document.
@@ -15,19 +17,21 @@ type CourseDoc struct {
 
 // ParseCourseDoc reads a course's Group document (fetched from its id, or
 // embedded in the course's own Update). It refuses anything that is not a
-// Group, and a modules collection on another origin than the course.
+// Group, and a modules collection on another origin than the course. Names
+// are matched exactly (go-json-experiment), as go-ap reads them, so a
+// document carrying both "name" and "NAME" is read one way everywhere.
 func ParseCourseDoc(body []byte) (CourseDoc, error) {
 	var raw struct {
-		ID                string          `json:"id"`
-		Type              string          `json:"type"`
-		Name              string          `json:"name"`
-		Summary           string          `json:"summary"`
-		PreferredUsername string          `json:"preferredUsername"`
-		Language          string          `json:"language"`
-		Licence           string          `json:"licence"`
-		Modules           string          `json:"modules"`
-		Inbox             string          `json:"inbox"`
-		Tag               json.RawMessage `json:"tag"`
+		ID                string         `json:"id"`
+		Type              string         `json:"type"`
+		Name              string         `json:"name"`
+		Summary           string         `json:"summary"`
+		PreferredUsername string         `json:"preferredUsername"`
+		Language          string         `json:"language"`
+		Licence           string         `json:"licence"`
+		Modules           string         `json:"modules"`
+		Inbox             string         `json:"inbox"`
+		Tag               jsontext.Value `json:"tag"`
 	}
 	if err := json.Unmarshal(body, &raw); err != nil {
 		return CourseDoc{}, fmt.Errorf("course document: %w", err)
@@ -66,7 +70,8 @@ type ModuleDoc struct {
 }
 
 // ParseModuleDoc reads a module Article of courseIRI; it must be an
-// Article on the course's origin whose context is the course.
+// Article on the course's origin whose context is the course. Names are
+// matched exactly, as in ParseCourseDoc.
 func ParseModuleDoc(body []byte, courseIRI string) (ModuleDoc, error) {
 	var raw struct {
 		ID        string    `json:"id"`

@@ -49,7 +49,7 @@ func (p *Processor) syllabusChange(ctx context.Context, tx pgx.Tx, in *Incoming)
 	if err != nil {
 		return true, err
 	}
-	sender, err := p.Fetcher.Actor(ctx, in.Actor, false)
+	sender, err := p.actorOf(in, in.Actor, false) // fetched outside the transaction (fetch.go)
 	if err != nil {
 		return true, err
 	}

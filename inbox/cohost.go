@@ -2,10 +2,10 @@ package inbox
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 
 	vocab "github.com/go-ap/activitypub"
+	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/colearn/colearn/courses"
@@ -113,8 +113,8 @@ func (p *Processor) mirroredCourse(ctx context.Context, tx pgx.Tx, in *Incoming)
 		Type    string `json:"type"`
 		Context string `json:"context"`
 	}
-	_ = json.Unmarshal(in.raw["object"], &obj) // an object by reference leaves it empty
-	claimed := in.Actor                        // a Delete by IRI: the module's stored course decides
+	_ = jsonv2.Unmarshal(in.raw["object"], &obj) // exact names, as go-ap reads them; an object by reference leaves it empty
+	claimed := in.Actor                          // a Delete by IRI: the module's stored course decides
 	switch {
 	case obj.Type == "Group":
 		claimed = obj.ID

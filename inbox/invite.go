@@ -77,7 +77,7 @@ func (p *Processor) invited(ctx context.Context, tx pgx.Tx, in *Incoming) error 
 	if role == "" {
 		return fmt.Errorf("%w: unknown role %q in Invite", ErrMalformed, in.rawString("instrument"))
 	}
-	course, err := p.Fetcher.Actor(ctx, in.Actor, false)
+	course, err := p.actorOf(in, in.Actor, false) // fetched outside the transaction (fetch.go)
 	if err != nil {
 		return err
 	}

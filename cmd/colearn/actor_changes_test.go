@@ -9,6 +9,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"strings"
 	"testing"
@@ -185,6 +186,28 @@ func TestRemoteActorChanges(t *testing.T) {
 		// A late copy of the post changes nothing.
 		if err := a.courses.Tombstoned(ctx, a.pool, noteIRI); !errors.Is(err, courses.ErrTombstoned) {
 			t.Errorf("bob's post has no tombstone: %v", err)
+		}
+	})
+
+	t.Run("MoveTargetMustBeTheDocumentServed", func(t *testing.T) {
+		gina := peer.NewActor("gina")
+		join(t, gina)
+		// A document at one address that claims to be an account elsewhere,
+		// listing gina: the account it names never said so itself (its own
+		// document, fetched from its origin, does not list her).
+		elsewhere := peertest.Start(t)
+		mallory := elsewhere.NewActor("mallory")
+		impostor := peer.NewActor("impostor")
+		doc := maps.Clone(mallory.Doc)
+		doc["alsoKnownAs"] = []string{gina.IRI}
+		peer.Serve(peer.Path(impostor.IRI), doc)
+		id := sendAs(t, peer, gina, courseIRI+"/inbox", gina.Activity("Move", map[string]any{
+			"id": gina.IRI + "/moves/1", "object": gina.IRI, "target": impostor.IRI}))
+		if reason := appliedActivity(t, a, id); reason == "" {
+			t.Errorf("a Move to a document whose id is %s was applied", mallory.IRI)
+		}
+		if m, err := a.courses.MoveOf(ctx, a.pool, gina.IRI); !errors.Is(err, courses.ErrNotFound) {
+			t.Errorf("a Move to a document served under another id was recorded: %+v %v", m, err)
 		}
 	})
 

@@ -466,3 +466,38 @@ func TestModeratorCannotBlockOwnerOrModerators(t *testing.T) {
 		t.Errorf("the owner blocking a moderator: %v", err)
 	}
 }
+
+// TestHostileUndoOfAnothersFollow: an Undo ends only its own actor's
+// membership. Eve, on bob's server and on another, names bob's Follow by
+// id and embeds a Follow that claims to be bob's; bob stays a member until
+// he undoes it himself.
+func TestHostileUndoOfAnothersFollow(t *testing.T) {
+	t.Parallel()
+	b := newTrustBed(t)
+	bob := b.peer.NewActor("bob")
+	follow := bob.Activity("Follow", map[string]any{"id": b.id(bob, "follows"), "object": b.courseIRI, "to": []string{b.courseIRI}})
+	b.deliver(bob, follow)
+	if !b.isMember(bob) {
+		t.Fatal("bob is not a member after his Follow")
+	}
+	elsewhere := peertest.Start(t)
+	for _, eve := range []*peertest.Actor{b.peer.NewActor("eve"), elsewhere.NewActor("eve")} {
+		byID := eve.Activity("Undo", map[string]any{"id": b.id(eve, "activities"), "object": follow["id"], "to": []string{b.courseIRI}})
+		claimed := map[string]any{"id": follow["id"], "type": "Follow", "actor": bob.IRI, "object": b.courseIRI}
+		embedded := eve.Activity("Undo", map[string]any{"id": b.id(eve, "activities"), "object": claimed, "to": []string{b.courseIRI}})
+		for _, undo := range []map[string]any{byID, embedded} {
+			status, body := eve.Post(t.Context(), b.courseIRI+"/inbox", elsewhere.JSON(undo), peertest.SignOptions{})
+			if status != http.StatusAccepted {
+				t.Fatalf("eve's Undo: %d %s", status, body)
+			}
+			b.applied(undo["id"].(string))
+			if !b.isMember(bob) {
+				t.Fatalf("eve (%s) ended bob's membership with %v", eve.IRI, undo["object"])
+			}
+		}
+	}
+	b.deliver(bob, bob.Activity("Undo", map[string]any{"id": b.id(bob, "activities"), "object": follow, "to": []string{b.courseIRI}}))
+	if b.isMember(bob) {
+		t.Errorf("bob is still a member after his own Undo(Follow)")
+	}
+}

@@ -138,9 +138,10 @@ func (a *postArrays) args() []any {
 
 // createPosts inserts the offered posts that CanPost allows, that no
 // tombstone names and that are not stored yet, and returns those it
-// inserted. The membership, tombstone and co-host checks are index
-// lookups (course_members' and tombstones' primary keys,
-// cohosted_courses(course_iri)).
+// inserted. Each check is one index lookup per post (course_members',
+// tombstones' and cohosted_courses' primary keys): the membership is read
+// in a LATERAL subquery with LIMIT 1, which PostgreSQL does not flatten
+// into a join, so it never hashes a whole table of members.
 const createPosts = `
 	INSERT INTO posts (iri, course_iri, author_iri, author_name, author_handle, in_reply_to, type, name, content, url,
 		published, updated, local, summary, sensitive, tags, attachments)
@@ -150,11 +151,9 @@ const createPosts = `
 		$11::timestamptz[], $12::timestamptz[], $13::bool[], $14::text[], $15::bool[], $16::text[], $17::text[], $18::bigint[], $19::bool[])
 		AS n(iri, course_iri, author_iri, author_name, author_handle, in_reply_to, type, name, content, url,
 			published, updated, local, summary, sensitive, tags, attachments, course_id, open)
-	WHERE NOT EXISTS (SELECT 1 FROM tombstones t WHERE t.iri = n.iri)
+	LEFT JOIN LATERAL (SELECT m.state FROM course_members m WHERE m.course_id = n.course_id AND m.actor_iri = n.author_iri LIMIT 1) m ON true
+	WHERE CASE WHEN n.open THEN m.state IS DISTINCT FROM '` + StateBlocked + `' ELSE m.state = '` + StateAccepted + `' END
+	  AND NOT EXISTS (SELECT 1 FROM tombstones t WHERE t.iri = n.iri)
 	  AND NOT EXISTS (SELECT 1 FROM cohosted_courses h WHERE h.course_iri = n.author_iri)
-	  AND CASE WHEN n.open
-	      THEN NOT EXISTS (SELECT 1 FROM course_members m WHERE m.course_id = n.course_id AND m.actor_iri = n.author_iri AND m.state = '` + StateBlocked + `')
-	      ELSE EXISTS (SELECT 1 FROM course_members m WHERE m.course_id = n.course_id AND m.actor_iri = n.author_iri AND m.state = '` + StateAccepted + `')
-	      END
 	ON CONFLICT (iri) DO NOTHING
 	RETURNING ` + postColumns

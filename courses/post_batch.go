@@ -10,7 +10,8 @@ import (
 )
 
 // CoursePost is a post offered to CreatePosts: the post and the local
-// course whose discussion it is posted in (its CourseIRI names it).
+// course whose discussion it is posted in, which its CourseIRI must name
+// (the course's membership rule and change notices are taken from it).
 type CoursePost struct {
 	Post   Post
 	Course Course

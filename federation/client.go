@@ -43,6 +43,11 @@ type ClientConfig struct {
 	// blocked servers: they fail with ErrDomainBlocked before any
 	// connection (may be nil; see domainblock.go).
 	DomainBlockedFunc DomainBlockedFunc
+	// PaceFunc, when set, is called before each delivery (Post) is signed
+	// and returns when it may go: deliveries wait their turn while the
+	// instance is busy answering requests (internal/foreground). It fails
+	// only when ctx ends.
+	PaceFunc func(ctx context.Context) error
 }
 
 // Client makes federation's outgoing requests. The resolved IP of every
@@ -182,6 +187,11 @@ func (c *Client) Post(ctx context.Context, inbox string, body []byte, signer *Si
 	}
 	if err := c.checkURL(u); err != nil {
 		return fmt.Errorf("deliver: %w", err)
+	}
+	if c.cfg.PaceFunc != nil {
+		if err := c.cfg.PaceFunc(ctx); err != nil {
+			return fmt.Errorf("deliver to %s: %w", inbox, err)
+		}
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
 	if err != nil {

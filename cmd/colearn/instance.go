@@ -13,11 +13,13 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/colearn/colearn/courses"
 	"github.com/colearn/colearn/federation"
 	"github.com/colearn/colearn/federation/credential"
 	"github.com/colearn/colearn/inbox"
+	"github.com/colearn/colearn/internal/foreground"
 	"github.com/colearn/colearn/outbox"
 	"github.com/colearn/colearn/web"
 )
@@ -46,6 +48,9 @@ type instance struct {
 	inbox     *inbox.Handler
 	web       *web.Handler
 	handler   http.Handler
+	// foreground counts the requests in flight; deliveries wait their turn
+	// while there are many (internal/foreground).
+	foreground *foreground.Gate
 
 	stop    context.CancelFunc
 	workers sync.WaitGroup
@@ -64,6 +69,8 @@ func newInstance(ctx context.Context, cfg config, pool *pgxpool.Pool, log *slog.
 		docs:    federation.NewDocCache(0),
 		metrics: newMetrics(),
 		domains: courses.NewDomainPolicy(pool, 0),
+
+		foreground: &foreground.Gate{},
 	}
 	in.domains.ErrorFunc = func(err error) { log.Warn("read domain blocks", "err", err) }
 	in.courses.ChangingFunc = in.docs.Changing
@@ -75,6 +82,7 @@ func newInstance(ctx context.Context, cfg config, pool *pgxpool.Pool, log *slog.
 		UserAgent:    fmt.Sprintf("colearn/%s (+%s)", version, in.urls.Base()),
 
 		DomainBlockedFunc: in.domains.HostBlocked, // nothing is fetched from blocked servers
+		PaceFunc:          in.foreground.Wait,     // deliveries let requests go first
 	})
 	in.resolver = federation.NewResolver(pool, in.client, in.urls, in.keys)
 	in.verifier = &federation.Verifier{Keys: in.resolver, Host: in.urls.Host, Window: cfg.SignatureWindow, DomainBlockedFunc: in.domains.HostBlocked}
@@ -97,6 +105,11 @@ func newInstance(ctx context.Context, cfg config, pool *pgxpool.Pool, log *slog.
 	}
 	in.outbox = ob
 	in.metrics.gaugeFunc("colearn_delivery_pending", "Deliveries (one per inbox) queued or running.", ob.Pending)
+	in.metrics.reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "colearn_requests_in_flight", Help: "HTTP requests being answered now."},
+			func() float64 { return float64(in.foreground.InFlight()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "colearn_deliveries_paced_total", Help: "Deliveries that waited their turn because the instance was busy answering requests."},
+			func() float64 { return float64(in.foreground.Paced()) }))
 	in.sender = &outbox.Sender{Outbox: ob, URLs: in.urls}
 	if err := in.wireBadges(); err != nil {
 		return nil, err
@@ -157,7 +170,7 @@ func (in *instance) register(ctx context.Context, nu courses.NewUser) (courses.U
 
 func (in *instance) routes() http.Handler {
 	r := chi.NewRouter()
-	r.Use(middleware.Recoverer, in.metrics.instrument)
+	r.Use(middleware.Recoverer, in.metrics.instrument, in.foreground.Handler)
 	r.Get("/healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	r.Get("/readyz", in.ready)
 	fed := &federation.Handler{

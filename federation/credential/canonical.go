@@ -36,8 +36,10 @@ var ErrTooComplex = errors.New("document too complex to canonicalise")
 // bounded and keyed by exactly what determines the result: parsed active
 // contexts by the JSON of the @context value (parsing Open Badges' 14 KB
 // context costs more than the rest of a credential); json-gold's verdicts
-// on http(s) IRIs by the IRI (iri.go); and expanded proof configurations by
-// everything but their creation time (prooftemplate.go). It is safe for
+// on http(s) and relative IRIs by the IRI (iri.go); expanded proof
+// configurations by everything but their creation time (prooftemplate.go);
+// and expanded document structures by everything but the strings that
+// expansion copies without reading (expansiontemplate.go). It is safe for
 // concurrent use.
 type Canonicalizer struct {
 	loader *Loader
@@ -46,8 +48,12 @@ type Canonicalizer struct {
 	mu       sync.Mutex
 	contexts map[string]*ld.Context
 
-	iris      *iriChecks
-	templates *proofTemplates
+	iris       *iriChecks
+	templates  *proofTemplates
+	expansions *expansionTemplates
+	// contextKeys holds every key of every embedded context: a superset
+	// of the terms they define (expansiontemplate.go).
+	contextKeys map[string]bool
 }
 
 // NewCanonicalizer returns a Canonicalizer over the embedded contexts.
@@ -62,7 +68,14 @@ func NewCanonicalizer() (*Canonicalizer, error) {
 	opts.SafeMode = true
 	opts.Algorithm = ld.AlgorithmURDNA2015
 	opts.Format = "application/n-quads"
-	return &Canonicalizer{loader: l, opts: opts, contexts: make(map[string]*ld.Context), iris: newIRIChecks(), templates: newProofTemplates()}, nil
+	keys := make(map[string]bool)
+	for url, d := range l.docs {
+		if !contextKeys(d.Document, true, keys, 0) {
+			return nil, fmt.Errorf("embedded context %s is nested too deeply", url)
+		}
+	}
+	return &Canonicalizer{loader: l, opts: opts, contexts: make(map[string]*ld.Context), iris: newIRIChecks(),
+		templates: newProofTemplates(), expansions: newExpansionTemplates(), contextKeys: keys}, nil
 }
 
 // Loader returns the document loader the canonicalizer uses.
@@ -97,7 +110,19 @@ func (c *Canonicalizer) activeContext(ctxValue any) (*ld.Context, error) {
 // that is not embedded (ErrRemoteContext), a property or type the contexts
 // do not define (ErrUndefinedTerm), invalid JSON-LD, and documents past
 // MaxBlankNodes or MaxQuads (ErrTooComplex).
+//
+// A document whose structure was seen before is not expanded again: its
+// expansion comes from a template (expansiontemplate.go), exactly as
+// expanding it would give.
 func (c *Canonicalizer) Canonicalize(doc map[string]any) (string, error) {
+	if input, ok := c.templatedExpansion(doc); ok {
+		return c.canonicalExpanded(ld.NewJsonLdApi(), input, doc)
+	}
+	return c.canonicalFull(doc)
+}
+
+// canonicalFull is Canonicalize without expansion templates.
+func (c *Canonicalizer) canonicalFull(doc map[string]any) (string, error) {
 	api := ld.NewJsonLdApi()
 	input, err := c.expand(api, doc)
 	if err != nil {

@@ -24,8 +24,9 @@ var ErrRelativeListItem = errors.New("a list holds a node with a relative IRI")
 // toDataset is json-gold's ld.(*JsonLdApi).ToRDF (JSON-LD 1.1 API,
 // "Deserialize JSON-LD to RDF", in ld/api_to_rdf.go, ld/rdf_dataset.go
 // GraphToRDF and ld/node.go objectToRDF of v0.9.1), statement for
-// statement, except that IRI verdicts come from c.iris and that a list
-// item with a relative IRI is refused (ErrRelativeListItem). It builds the same
+// statement, except that IRI verdicts (ld.IsURL's and ld.IsRelativeIri's)
+// come from c.iris and that a list item with a relative IRI is refused
+// (ErrRelativeListItem). It builds the same
 // node map with json-gold's GenerateNodeMap; TestDatasetMatchesJSONGold
 // and FuzzDatasetMatchesJSONGold hold it to json-gold's output.
 func (c *Canonicalizer) toDataset(api *ld.JsonLdApi, input []any) (*ld.RDFDataset, error) {
@@ -38,7 +39,7 @@ func (c *Canonicalizer) toDataset(api *ld.JsonLdApi, input []any) (*ld.RDFDatase
 	names := ld.GetKeys(nodeMap)
 	slices.Sort(names)
 	for _, name := range names {
-		if ld.IsRelativeIri(name) {
+		if c.iris.relativeIRI(name) {
 			continue
 		}
 		quads, err := c.graphToRDF(name, nodeMap[name].(map[string]any), issuer)
@@ -53,7 +54,7 @@ func (c *Canonicalizer) toDataset(api *ld.JsonLdApi, input []any) (*ld.RDFDatase
 func (c *Canonicalizer) graphToRDF(graphName string, graph map[string]any, issuer *ld.IdentifierIssuer) ([]*ld.Quad, error) {
 	var triples []*ld.Quad
 	for _, id := range ld.GetOrderedKeys(graph) {
-		if ld.IsRelativeIri(id) {
+		if c.iris.relativeIRI(id) {
 			continue
 		}
 		node, ok := graph[id].(map[string]any)
@@ -66,7 +67,7 @@ func (c *Canonicalizer) graphToRDF(graphName string, graph map[string]any, issue
 			switch {
 			case property == "@type":
 				property = ld.RDFType
-			case ld.IsKeyword(property), strings.HasPrefix(property, "_:"), ld.IsRelativeIri(property):
+			case ld.IsKeyword(property), strings.HasPrefix(property, "_:"), c.iris.relativeIRI(property):
 				continue // produceGeneralizedRdf is off
 			}
 			if !ok {
@@ -74,7 +75,7 @@ func (c *Canonicalizer) graphToRDF(graphName string, graph map[string]any, issue
 			}
 			predicate := resource(property)
 			for _, item := range values {
-				object, more, err := objectToRDF(item, issuer, graphName, triples)
+				object, more, err := c.iris.objectToRDF(item, issuer, graphName, triples)
 				if err != nil {
 					return nil, err
 				}
@@ -101,7 +102,7 @@ func resource(id string) ld.Node {
 	return ld.NewIRI(id)
 }
 
-func objectToRDF(item any, issuer *ld.IdentifierIssuer, graphName string, triples []*ld.Quad) (ld.Node, []*ld.Quad, error) {
+func (c *iriChecks) objectToRDF(item any, issuer *ld.IdentifierIssuer, graphName string, triples []*ld.Quad) (ld.Node, []*ld.Quad, error) {
 	switch {
 	case ld.IsValue(item):
 		return valueToRDF(item.(map[string]any), triples)
@@ -110,13 +111,13 @@ func objectToRDF(item any, issuer *ld.IdentifierIssuer, graphName string, triple
 		if !ok {
 			return nil, nil, errors.New("node map: @list is not a list")
 		}
-		return listToRDF(list, issuer, graphName, triples)
+		return c.listToRDF(list, issuer, graphName, triples)
 	}
 	var id string
 	switch x := item.(type) {
 	case map[string]any:
 		id, _ = x["@id"].(string)
-		if ld.IsRelativeIri(id) {
+		if c.relativeIRI(id) {
 			return nil, triples, nil
 		}
 	case string:
@@ -178,7 +179,7 @@ func valueToRDF(v map[string]any, triples []*ld.Quad) (ld.Node, []*ld.Quad, erro
 	return ld.NewLiteral(s, datatype, ""), triples, nil
 }
 
-func listToRDF(list []any, issuer *ld.IdentifierIssuer, graphName string, triples []*ld.Quad) (ld.Node, []*ld.Quad, error) {
+func (c *iriChecks) listToRDF(list []any, issuer *ld.IdentifierIssuer, graphName string, triples []*ld.Quad) (ld.Node, []*ld.Quad, error) {
 	if len(list) == 0 {
 		return ld.NewIRI(ld.RDFNil), triples, nil
 	}
@@ -186,7 +187,7 @@ func listToRDF(list []any, issuer *ld.IdentifierIssuer, graphName string, triple
 	head := ld.Node(ld.NewBlankNode(issuer.GetId("")))
 	subj := head
 	for i, item := range list {
-		obj, more, err := objectToRDF(item, issuer, graphName, triples)
+		obj, more, err := c.objectToRDF(item, issuer, graphName, triples)
 		if err != nil {
 			return nil, nil, err
 		}

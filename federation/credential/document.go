@@ -39,6 +39,15 @@ func ParseDocument(data []byte) (map[string]any, error) {
 	if !utf8.Valid(data) {
 		return nil, errors.New("document is not valid UTF-8")
 	}
+	if doc, ok := parseQuickly(data); ok {
+		return doc, nil
+	}
+	return parseByWalking(data)
+}
+
+// parseByWalking is ParseDocument's checks by a walk of data's tokens,
+// which names the fault it finds.
+func parseByWalking(data []byte) (map[string]any, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := checkStructure(dec); err != nil {
 		return nil, err
@@ -99,4 +108,63 @@ func checkStructure(dec *json.Decoder) error {
 		}
 	}
 	return nil
+}
+
+// parseQuickly is ParseDocument's decision for data without a fault,
+// without json.Decoder's token walk (a sixth of a verification): ok is
+// false at the first doubt, and the walk then finds and names the fault.
+// It scans data once for nesting depth and for its object members (every
+// ':' outside a string separates a member's key from its value), then
+// decodes it. A decoded object has as many entries as members unless two
+// of its keys are equal (after unescaping, as the walk compares them),
+// and an object lost under a repeated key only lowers the count further:
+// so the decoded entries add up to the members exactly when no object
+// repeats a key.
+func parseQuickly(data []byte) (map[string]any, bool) {
+	members, depth, inString, escaped := 0, 0, false, false
+	start := bytes.IndexFunc(data, func(r rune) bool { return r != ' ' && r != '\t' && r != '\n' && r != '\r' })
+	if start < 0 || data[start] != '{' {
+		return nil, false
+	}
+	for _, b := range data[start:] {
+		switch {
+		case escaped:
+			escaped = false
+		case inString:
+			escaped = b == '\\'
+			inString = b != '"'
+		case b == '"':
+			inString = true
+		case b == '{' || b == '[':
+			if depth++; depth > MaxDepth {
+				return nil, false
+			}
+		case b == '}' || b == ']':
+			depth--
+		case b == ':':
+			members++
+		}
+	}
+	var doc map[string]any
+	if json.Unmarshal(data, &doc) != nil || entries(doc) != members {
+		return nil, false
+	}
+	return doc, true
+}
+
+// entries counts the entries of every object in v.
+func entries(v any) int {
+	n := 0
+	switch x := v.(type) {
+	case []any:
+		for _, e := range x {
+			n += entries(e)
+		}
+	case map[string]any:
+		n = len(x)
+		for _, e := range x {
+			n += entries(e)
+		}
+	}
+	return n
 }

@@ -20,12 +20,36 @@ const maxCachedIRIs = 4096
 // the same predicates, types and datatypes. Verdicts are remembered by the
 // exact string, and IsURL is a pure function of it, so a string only ever
 // gets its own verdict back. It is safe for concurrent use.
+//
+// It remembers ld.IsRelativeIri's verdicts the same way: toDataset asks it
+// of every node and predicate, and it runs url.Parse each time.
 type iriChecks struct {
-	mu    sync.RWMutex
-	valid map[string]bool
+	mu       sync.RWMutex
+	valid    map[string]bool
+	relative map[string]bool
 }
 
-func newIRIChecks() *iriChecks { return &iriChecks{valid: make(map[string]bool)} }
+func newIRIChecks() *iriChecks {
+	return &iriChecks{valid: make(map[string]bool), relative: make(map[string]bool)}
+}
+
+// relativeIRI is ld.IsRelativeIri(s), a pure function of s.
+func (c *iriChecks) relativeIRI(s string) bool {
+	c.mu.RLock()
+	rel, seen := c.relative[s]
+	c.mu.RUnlock()
+	if seen {
+		return rel
+	}
+	rel = ld.IsRelativeIri(s)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.relative) >= maxCachedIRIs {
+		c.relative = make(map[string]bool)
+	}
+	c.relative[s] = rel
+	return rel
+}
 
 // validIRI is json-gold's validIRI (ld/rdf_dataset.go): false only for an
 // http(s) IRI that ld.IsURL refuses.

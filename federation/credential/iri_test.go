@@ -24,6 +24,20 @@ var iriSeeds = []string{
 	"https://learn.example/a?q=/b", "https://learn.example//", "mailto:a@b", "urn:uuid:1234", "did:key:z6Mk",
 }
 
+// The remembered relative-IRI verdicts are ld.IsRelativeIri's, first time
+// and from the cache.
+func TestRelativeIRIVerdictsMatchJSONGold(t *testing.T) {
+	t.Parallel()
+	c := newIRIChecks()
+	for range 2 {
+		for _, s := range append(iriSeeds, "rel/a", "../b", "_:b0", "@id", "@type", "", "#f", "a:b", ":x", "1a:b") {
+			if got, want := c.relativeIRI(s), ld.IsRelativeIri(s); got != want {
+				t.Errorf("%q: %v, json-gold says %v", s, got, want)
+			}
+		}
+	}
+}
+
 // The memoised, origin-keyed check gives ld.IsURL's verdict, first time
 // and from the cache.
 func TestIRIVerdictsMatchJSONGold(t *testing.T) {

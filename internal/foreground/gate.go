@@ -1,0 +1,124 @@
+// Package foreground lets the requests a peer or a person is waiting on go
+// before the work that can wait.
+//
+// An instance's two kinds of work share its cores: answering requests (an
+// inbox POST is a signature check and one durable insert, a few hundred
+// microseconds) and background work (a delivery is an RSA signature, about
+// a millisecond of CPU, and a POST). When a course announces every post to
+// its followers, a burst of posts brings as many deliveries as requests,
+// each several times a request's cost; run side by side, the deliveries
+// take most of the cores, and the peers posting see their requests slow
+// down and time out, and retry, which is more work again. A delivery that
+// starts a second later loses nothing: it is in the durable queue.
+//
+// So while the instance is busy (at least Busy requests in flight), a Gate
+// admits background operations one at a time, at most one per Interval;
+// when it is not busy, it admits them at once. Background work never
+// stops: under any load it keeps its bounded share. Mastodon's Sidekiq
+// makes the same choice with queue weights; here the queue is River's and
+// the choice is made where the CPU is spent, at the signature.
+package foreground
+
+import (
+	"context"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Defaults of a Gate's settings.
+const (
+	DefaultBusy     = 4
+	DefaultInterval = 5 * time.Millisecond
+)
+
+// recheck is how often a waiting operation looks whether the instance is
+// still busy.
+const recheck = 5 * time.Millisecond
+
+// Gate counts requests in flight and paces background work by them. The
+// zero value is ready to use with the defaults. It is safe for concurrent
+// use.
+type Gate struct {
+	// Busy is how many requests in flight make the instance busy (default
+	// DefaultBusy). Below it background work is not paced at all.
+	Busy int64
+	// Interval is, while busy, the least time between two background
+	// operations (default DefaultInterval: 200 a second, about a fifth of
+	// a core of RSA signatures).
+	Interval time.Duration
+
+	inflight atomic.Int64
+	paced    atomic.Int64 // background operations that waited, for metrics
+
+	mu   sync.Mutex
+	next time.Time // when the next paced operation may start
+}
+
+// Handler counts the requests to next as in flight while they run.
+func (g *Gate) Handler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		g.inflight.Add(1)
+		defer g.inflight.Add(-1)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// InFlight is the number of requests running now.
+func (g *Gate) InFlight() int64 { return g.inflight.Load() }
+
+// Paced is how many background operations have waited for their turn.
+func (g *Gate) Paced() int64 { return g.paced.Load() }
+
+// Wait returns at once when the instance is not busy. While it is, it
+// returns at the caller's turn: one caller per Interval, in the order they
+// came, or sooner if the instance stops being busy meanwhile. It fails
+// only when ctx ends first.
+func (g *Gate) Wait(ctx context.Context) error {
+	if !g.busy() {
+		return nil
+	}
+	interval := g.Interval
+	if interval <= 0 {
+		interval = DefaultInterval
+	}
+	g.mu.Lock()
+	now := time.Now()
+	turn := g.next
+	if turn.Before(now) {
+		turn = now
+	}
+	g.next = turn.Add(interval)
+	g.mu.Unlock()
+	if !turn.After(now) {
+		return nil
+	}
+	g.paced.Add(1)
+	// Look again now and then: when the requests are done, the waiting
+	// work goes at once.
+	tick := time.NewTicker(min(interval, recheck))
+	defer tick.Stop()
+	deadline := time.NewTimer(time.Until(turn))
+	defer deadline.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-deadline.C:
+			return nil
+		case <-tick.C:
+			if !g.busy() {
+				return nil
+			}
+		}
+	}
+}
+
+func (g *Gate) busy() bool {
+	limit := g.Busy
+	if limit <= 0 {
+		limit = DefaultBusy
+	}
+	return g.inflight.Load() >= limit
+}

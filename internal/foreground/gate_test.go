@@ -1,0 +1,116 @@
+package foreground
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+)
+
+// holdRequests starts n requests through g's handler that stay in flight
+// until the returned func is called.
+func holdRequests(t *testing.T, g *Gate, n int) (release func()) {
+	t.Helper()
+	started, done := make(chan struct{}, n), make(chan struct{})
+	srv := httptest.NewServer(g.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		started <- struct{}{}
+		<-done
+	})))
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if resp, err := http.Get(srv.URL); err == nil {
+				resp.Body.Close()
+			}
+		}()
+	}
+	for range n {
+		<-started
+	}
+	var once sync.Once
+	release = func() {
+		once.Do(func() {
+			close(done)
+			wg.Wait()
+			srv.Close()
+		})
+	}
+	t.Cleanup(release)
+	return release
+}
+
+// waitAsync runs g.Wait in the background and reports its result.
+func waitAsync(g *Gate, ctx context.Context) <-chan error {
+	out := make(chan error, 1)
+	go func() { out <- g.Wait(ctx) }()
+	return out
+}
+
+func TestGateAdmitsAtOnceWhenNotBusy(t *testing.T) {
+	g := &Gate{Busy: 3, Interval: time.Hour}
+	holdRequests(t, g, 2) // below Busy
+	for range 10 {
+		if err := g.Wait(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if g.Paced() != 0 || g.InFlight() != 2 {
+		t.Errorf("paced %d, in flight %d; want 0 and 2", g.Paced(), g.InFlight())
+	}
+}
+
+func TestGatePacesWhileBusyAndReleasesWhenDone(t *testing.T) {
+	g := &Gate{Busy: 3, Interval: time.Hour}
+	release := holdRequests(t, g, 3)
+	// The first operation takes the current turn; the next ones wait for
+	// theirs, an hour apart.
+	if err := g.Wait(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	second, third := waitAsync(g, t.Context()), waitAsync(g, t.Context())
+	select {
+	case err := <-second:
+		t.Fatalf("a second operation went while busy (%v)", err)
+	case err := <-third:
+		t.Fatalf("a third operation went while busy (%v)", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	if g.Paced() != 2 {
+		t.Errorf("paced %d, want 2", g.Paced())
+	}
+	release()
+	for _, ch := range []<-chan error{second, third} {
+		select {
+		case err := <-ch:
+			if err != nil {
+				t.Errorf("released with %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("waiting operations were not released when the requests ended")
+		}
+	}
+}
+
+func TestGateWaitEndsWithContext(t *testing.T) {
+	g := &Gate{Busy: 1, Interval: time.Hour}
+	holdRequests(t, g, 1)
+	if err := g.Wait(t.Context()); err != nil { // takes the current turn
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	waiting := waitAsync(g, ctx)
+	cancel()
+	select {
+	case err := <-waiting:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("Wait returned %v, want context.Canceled", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Wait did not end with its context")
+	}
+}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"golang.org/x/sync/singleflight"
 )
 
 // errNoActivity means a delivery names an activity that is not stored.
@@ -22,11 +23,16 @@ type stored struct {
 }
 
 // activities reads stored activities for deliveries. Activities never change
-// once stored, so the last few hundred read are kept in memory: a post to ten
-// thousand inboxes reads its row a handful of times, not ten thousand.
+// once stored, so the last few hundred read are kept in memory, and the
+// deliveries that start together (a post's hundred jobs, fetched at once)
+// share one read: a post to ten thousand inboxes reads its row once, not
+// once per job, and its first POSTs do not wait behind a hundred queries
+// for the same row.
 type activities struct {
 	pool *pgxpool.Pool
 	max  int
+	// reads joins concurrent reads of one id into one query.
+	reads singleflight.Group
 
 	mu    sync.Mutex
 	byID  map[string]*stored
@@ -44,9 +50,53 @@ func (a *activities) get(ctx context.Context, id string) (*stored, error) {
 	if ok {
 		return s, nil
 	}
-	s = &stored{}
+	v, err, _ := a.reads.Do(id, func() (any, error) { return a.read(ctx, id) })
+	if err != nil {
+		return nil, err
+	}
+	return v.(*stored), nil
+}
+
+const readActivity = `SELECT body, actor_iri, key_owner, type FROM outbox_activities WHERE id = $1`
+
+// read queries the activity id and keeps it.
+func (a *activities) read(ctx context.Context, id string) (*stored, error) {
+	return a.scan(id, a.pool.QueryRow(ctx, readActivity, id))
+}
+
+// queueReads queues on b one read of the activities ids, to keep them when
+// b runs: the fan-out reads what its deliveries will send in the round trip
+// that reads its targets. Missing activities are left for the deliveries
+// to find.
+func (a *activities) queueReads(b *pgx.Batch, ids []string) {
+	b.Queue(`SELECT id, body, actor_iri, key_owner, type FROM outbox_activities WHERE id = ANY($1)`, ids).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var id string
+			s := &stored{}
+			var body string
+			if err := rows.Scan(&id, &body, &s.actorIRI, &s.keyOwner, &s.typ); err != nil {
+				return fmt.Errorf("read %d activities: %w", len(ids), err)
+			}
+			s.body = []byte(body)
+			a.keep(id, s)
+		}
+		return rows.Err()
+	})
+}
+
+// cached reports whether activity id is in memory.
+func (a *activities) cached(id string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	_, ok := a.byID[id]
+	return ok
+}
+
+// scan reads an activity row and keeps it.
+func (a *activities) scan(id string, row pgx.Row) (*stored, error) {
+	s := &stored{}
 	var body string
-	err := a.pool.QueryRow(ctx, `SELECT body, actor_iri, key_owner, type FROM outbox_activities WHERE id = $1`, id).Scan(&body, &s.actorIRI, &s.keyOwner, &s.typ)
+	err := row.Scan(&body, &s.actorIRI, &s.keyOwner, &s.typ)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("deliver %s: %w", id, errNoActivity)
 	}
@@ -54,6 +104,12 @@ func (a *activities) get(ctx context.Context, id string) (*stored, error) {
 		return nil, fmt.Errorf("deliver %s: read activity: %w", id, err)
 	}
 	s.body = []byte(body)
+	return a.keep(id, s), nil
+}
+
+// keep remembers s as activity id, forgetting the oldest beyond max, and
+// returns what is remembered for id.
+func (a *activities) keep(id string, s *stored) *stored {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if _, ok := a.byID[id]; !ok {
@@ -64,5 +120,5 @@ func (a *activities) get(ctx context.Context, id string) (*stored, error) {
 		a.order = append(a.order, id)
 		a.byID[id] = s
 	}
-	return a.byID[id], nil
+	return a.byID[id]
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"golang.org/x/sync/singleflight"
 )
 
 // The circuit breaker. After BreakerThreshold consecutive failed deliveries
@@ -23,15 +24,23 @@ const (
 )
 
 // breaker keeps delivery_hosts, the per-host failure count shared by every
-// process, and remembers recent reads for a moment so that thousands of
-// deliveries to one healthy host cost one query, not thousands.
+// process, and remembers what it read and wrote for a while (fresh), so
+// that a post's deliveries to a hundred healthy hosts cost no query at all
+// when the previous post was recent, and thousands of deliveries to one
+// host cost one. A pause another process records is seen here at the
+// latest fresh later, or at this process's own next failure there, whose
+// write returns the pause: at most one request more per host and process.
 type breaker struct {
 	pool *pgxpool.Pool
-	// fresh is how long a read of a host's row is trusted.
+	// fresh is how long a read (or write) of a host's row is trusted.
 	fresh time.Duration
 	// successEvery is how often a healthy host's last_success_at is
 	// refreshed (a success on a host with failures is always recorded).
 	successEvery time.Duration
+
+	// reads joins concurrent reads of one host's row (a post's jobs to one
+	// host start together) into one query.
+	reads singleflight.Group
 
 	mu    sync.Mutex
 	hosts map[string]hostState
@@ -45,7 +54,7 @@ type hostState struct {
 }
 
 func newBreaker(pool *pgxpool.Pool) *breaker {
-	return &breaker{pool: pool, fresh: time.Second, successEvery: time.Minute, hosts: make(map[string]hostState)}
+	return &breaker{pool: pool, fresh: 30 * time.Second, successEvery: time.Minute, hosts: make(map[string]hostState)}
 }
 
 func (b *breaker) cached(host string, now time.Time) (hostState, bool) {
@@ -70,6 +79,15 @@ func (b *breaker) pausedUntil(ctx context.Context, host string) (time.Time, erro
 	if st, ok := b.cached(host, now); ok {
 		return st.pausedUntil, nil
 	}
+	v, err, _ := b.reads.Do(host, func() (any, error) { return b.read(ctx, host, now) })
+	if err != nil {
+		return time.Time{}, err
+	}
+	return v.(time.Time), nil
+}
+
+// read queries host's row and remembers it.
+func (b *breaker) read(ctx context.Context, host string, now time.Time) (time.Time, error) {
 	var failures int
 	var until *time.Time
 	err := b.pool.QueryRow(ctx, `SELECT failures, paused_until FROM delivery_hosts WHERE host = $1`, host).Scan(&failures, &until)
@@ -123,10 +141,18 @@ func (b *breaker) success(ctx context.Context, host string) error {
 	// the next write, at most successEvery later.
 	b.mu.Lock()
 	st, ok := b.hosts[host]
-	b.mu.Unlock()
-	if ok && now.Sub(st.readAt) < b.successEvery && st.failures == 0 && !st.pausedUntil.After(now) && now.Sub(st.successSaveAt) < b.successEvery {
+	healthy := ok && now.Sub(st.readAt) < b.successEvery && st.failures == 0 && !st.pausedUntil.After(now)
+	if healthy && now.Sub(st.successSaveAt) < b.successEvery {
+		b.mu.Unlock()
 		return nil
 	}
+	if healthy {
+		// Claimed: the other deliveries to this host that succeed meanwhile
+		// do not write it too.
+		st.successSaveAt = now
+		b.hosts[host] = st
+	}
+	b.mu.Unlock()
 	_, err := b.pool.Exec(ctx, `
 		INSERT INTO delivery_hosts AS h (host, last_success_at) VALUES ($1, now())
 		ON CONFLICT (host) DO UPDATE SET failures = 0, paused_until = NULL, last_success_at = now()`, host)

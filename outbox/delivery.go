@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/colearn/colearn/federation"
 )
@@ -50,6 +51,18 @@ type deliveryWorker struct {
 	blocked    federation.DomainBlockedFunc
 	// outcomeFunc counts each request's outcome class (may be nil).
 	outcomeFunc func(class string)
+	// keyLoads joins the concurrent first loads of one actor's keys (a
+	// post's hundred jobs start together; the KeyStore caches them after).
+	keyLoads singleflight.Group
+}
+
+// key returns owner's keys, loading them once however many jobs ask at once.
+func (w *deliveryWorker) key(ctx context.Context, owner string) (federation.KeyPair, error) {
+	v, err, _ := w.keyLoads.Do(owner, func() (any, error) { return w.keys.Get(ctx, owner) })
+	if err != nil {
+		return federation.KeyPair{}, err
+	}
+	return v.(federation.KeyPair), nil
 }
 
 // jobBudget is how long one job keeps sending before it hands the inboxes
@@ -102,7 +115,7 @@ func (w *deliveryWorker) Work(ctx context.Context, job *river.Job[deliveryArgs])
 	if w.blocked != nil && act.typ != "Reject" && w.blocked(ctx, host) {
 		return river.JobCancel(fmt.Errorf("deliver %s to %s: %w", job.Args.ActivityID, host, federation.ErrDomainBlocked))
 	}
-	kp, err := w.keys.Get(ctx, act.keyOwner)
+	kp, err := w.key(ctx, act.keyOwner)
 	if errors.Is(err, federation.ErrNoKeys) {
 		return river.JobCancel(fmt.Errorf("deliver %s: %w", job.Args.ActivityID, err))
 	}

@@ -42,7 +42,7 @@ func (o *Outbox) FlushFanouts(ctx context.Context, tx pgx.Tx) error {
 	if !ok || len(b.jobs) == 0 {
 		return nil
 	}
-	jobs := b.jobs
+	jobs := mergeFanouts(b.jobs) // fanout_merge.go: one job per set of recipients
 	b.jobs = nil
 	if _, err := o.river.InsertManyTx(ctx, tx, jobs); err != nil {
 		return fmt.Errorf("enqueue %d fan-outs: %w", len(jobs), err)

@@ -15,11 +15,18 @@ import (
 
 // fanoutWorker turns one published activity into delivery jobs, each
 // carrying up to MaxInboxesPerJob inboxes of one host, inserted in one batch
-// (COPY, River's InsertManyFastTx) in the same transaction that marks the
-// fan-out done, so a crash can neither lose nor double the deliveries.
+// (insertDeliveries) in the same transaction that marks the fan-out done,
+// so a crash can neither lose nor double the deliveries.
+//
+// It sits on the path from a post's commit to its first delivery, so it
+// makes few round trips: the members, the co-hosts and the activity's body
+// are asked for in one pipelined batch (targets), and the body goes into
+// the delivery workers' cache, so that the jobs it enqueues start signing
+// without a query of their own.
 type fanoutWorker struct {
 	river.WorkerDefaults[fanoutArgs]
-	pool *pgxpool.Pool
+	pool       *pgxpool.Pool
+	activities *activities
 }
 
 func (w *fanoutWorker) Work(ctx context.Context, job *river.Job[fanoutArgs]) error {
@@ -27,40 +34,87 @@ func (w *fanoutWorker) Work(ctx context.Context, job *river.Job[fanoutArgs]) err
 	if err != nil {
 		return err
 	}
+	what := job.Args.ActivityID
+	if len(job.Args.More) > 0 {
+		what = fmt.Sprintf("%s and %d more", what, len(job.Args.More))
+	}
 	return pgx.BeginFunc(ctx, w.pool, func(tx pgx.Tx) error {
-		inboxes := job.Args.Inboxes
-		if job.Args.FollowersOf != 0 {
-			members, err := memberTargets(ctx, tx, job.Args.FollowersOf, job.Args.FollowersVia)
-			if err != nil {
-				return fmt.Errorf("fan out %s: %w", job.Args.ActivityID, err)
-			}
-			inboxes = append(members, inboxes...)
-			cohosts, err := cohostTargets(ctx, tx, job.Args.FollowersOf, job.Args.FollowersVia) // cohost_targets.go
-			if err != nil {
-				return fmt.Errorf("fan out %s: %w", job.Args.ActivityID, err)
-			}
-			inboxes = append(inboxes, cohosts...)
-		}
-		if job.Args.UserFollowersOf != 0 {
-			followers, err := userFollowerTargets(ctx, tx, job.Args.UserFollowersOf) // user_followers.go
-			if err != nil {
-				return fmt.Errorf("fan out %s: %w", job.Args.ActivityID, err)
-			}
-			inboxes = append(inboxes, followers...)
+		inboxes, err := w.targets(ctx, tx, job.Args)
+		if err != nil {
+			return fmt.Errorf("fan out %s: %w", what, err)
 		}
 		batches := batchByHost(inboxes, MaxInboxesPerJob)
-		params := make([]river.InsertManyParams, len(batches))
-		for i, batch := range batches {
-			params[i] = river.InsertManyParams{Args: deliveryArgs{ActivityID: job.Args.ActivityID, Inboxes: batch}}
-		}
-		if len(params) > 0 {
-			if _, err := client.InsertManyFastTx(ctx, tx, params); err != nil {
-				return fmt.Errorf("fan out %s: enqueue %d delivery jobs: %w", job.Args.ActivityID, len(params), err)
+		params := make([]river.InsertManyParams, 0, len(batches)*len(job.Args.activities()))
+		for _, id := range job.Args.activities() {
+			for _, batch := range batches {
+				params = append(params, river.InsertManyParams{Args: deliveryArgs{ActivityID: id, Inboxes: batch}})
 			}
 		}
-		_, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job)
+		if err := insertDeliveries(ctx, client, tx, params); err != nil {
+			return fmt.Errorf("fan out %s: enqueue %d delivery jobs: %w", what, len(params), err)
+		}
+		_, err = river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job)
 		return err
 	})
+}
+
+// targets returns every inbox args names (not yet deduplicated), reading
+// a course's members and co-hosts and the activities' bodies (for the
+// cache) in one round trip.
+func (w *fanoutWorker) targets(ctx context.Context, tx pgx.Tx, args fanoutArgs) ([]string, error) {
+	var b pgx.Batch
+	var members []memberRow
+	var cohosts []string
+	if args.FollowersOf != 0 {
+		queueMemberTargets(&b, args.FollowersOf, args.FollowersVia, &members)
+		queueCohostTargets(&b, args.FollowersOf, args.FollowersVia, &cohosts) // cohost_targets.go
+	}
+	var uncached []string
+	for _, id := range args.activities() {
+		if w.activities != nil && !w.activities.cached(id) {
+			uncached = append(uncached, id)
+		}
+	}
+	if len(uncached) > 0 {
+		w.activities.queueReads(&b, uncached)
+	}
+	if b.Len() > 0 {
+		if err := tx.SendBatch(ctx, &b).Close(); err != nil {
+			return nil, err
+		}
+	}
+	inboxes := append(electTargets(members), args.Inboxes...)
+	inboxes = append(inboxes, cohosts...)
+	if args.UserFollowersOf != 0 {
+		followers, err := userFollowerTargets(ctx, tx, args.UserFollowersOf) // user_followers.go
+		if err != nil {
+			return nil, err
+		}
+		inboxes = append(inboxes, followers...)
+	}
+	return inboxes, nil
+}
+
+// copyFromJobs is the number of delivery jobs from which a fan-out inserts
+// them with COPY. Below it, one INSERT of arrays is fewer round trips
+// (COPY costs two, starting the copy and ending it, plus a description of
+// the table the first time on each connection), and a post's hundred jobs
+// for a hundred servers are on the critical path of its delivery; above
+// it, COPY's lower cost per row wins.
+const copyFromJobs = 1000
+
+// insertDeliveries inserts the delivery jobs of a fan-out in tx.
+func insertDeliveries(ctx context.Context, client *river.Client[pgx.Tx], tx pgx.Tx, params []river.InsertManyParams) error {
+	switch {
+	case len(params) == 0:
+		return nil
+	case len(params) < copyFromJobs:
+		_, err := client.InsertManyTx(ctx, tx, params)
+		return err
+	default:
+		_, err := client.InsertManyFastTx(ctx, tx, params)
+		return err
+	}
 }
 
 // memberTargets returns the inboxes that reach the accepted remote members
@@ -70,11 +124,31 @@ func (w *fanoutWorker) Work(ctx context.Context, job *river.Job[fanoutArgs]) err
 // distinct sharedInbox strings a host's actors declare, the host gets one
 // delivery: a peer cannot make a course post to it a thousand times.
 func memberTargets(ctx context.Context, tx pgx.Tx, courseID int64, via string) ([]string, error) {
+	var b pgx.Batch
+	var members []memberRow
+	queueMemberTargets(&b, courseID, via, &members)
+	if err := tx.SendBatch(ctx, &b).Close(); err != nil {
+		return nil, err
+	}
+	return electTargets(members), nil
+}
+
+// memberRow is a distinct shared inbox with the number of members naming
+// it, or the personal inbox of a member without one.
+type memberRow struct {
+	shared, inbox string
+	members       int
+}
+
+// queueMemberTargets queues on b the query of memberTargets, whose rows
+// go to out when b runs.
+func queueMemberTargets(b *pgx.Batch, courseID int64, via string, out *[]memberRow) {
 	// PostgreSQL collapses the members to their distinct shared inboxes with
 	// a count each (a hundred rows for ten thousand members on a hundred
 	// servers), plus the personal inboxes of members without one; hosts are
-	// still told apart here, by hostOf, the same parse the delivery uses.
-	rows, err := tx.Query(ctx, `
+	// still told apart in Go (electTargets), by hostOf, the same parse the
+	// delivery uses.
+	b.Queue(`
 		SELECT shared_inbox, '', count(*) FROM course_members
 		WHERE course_id = $1 AND state = 'accepted' AND user_id IS NULL
 		  AND ($2 = '' OR via = $2) AND shared_inbox <> ''
@@ -82,21 +156,23 @@ func memberTargets(ctx context.Context, tx pgx.Tx, courseID int64, via string) (
 		UNION ALL
 		SELECT '', inbox, 0 FROM course_members
 		WHERE course_id = $1 AND state = 'accepted' AND user_id IS NULL
-		  AND ($2 = '' OR via = $2) AND shared_inbox = '' AND inbox <> ''`, courseID, via)
-	if err != nil {
-		return nil, fmt.Errorf("member inboxes of course %d: %w", courseID, err)
-	}
-	type target struct {
-		shared, inbox string
-		members       int
-	}
-	targets, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (target, error) {
-		var t target
-		return t, r.Scan(&t.shared, &t.inbox, &t.members)
+		  AND ($2 = '' OR via = $2) AND shared_inbox = '' AND inbox <> ''`, courseID, via).Query(func(rows pgx.Rows) error {
+		var err error
+		*out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (memberRow, error) {
+			var t memberRow
+			return t, r.Scan(&t.shared, &t.inbox, &t.members)
+		})
+		if err != nil {
+			return fmt.Errorf("member inboxes of course %d: %w", courseID, err)
+		}
+		return nil
 	})
-	if err != nil {
-		return nil, fmt.Errorf("member inboxes of course %d: %w", courseID, err)
-	}
+}
+
+// electTargets picks, per host, the shared inbox most members name (ties:
+// the smallest URL), and keeps personal inboxes only on hosts that have
+// none.
+func electTargets(targets []memberRow) []string {
 	votes := make(map[string]map[string]int) // host → shared inbox → members naming it
 	for _, t := range targets {
 		if t.shared == "" {
@@ -123,7 +199,7 @@ func memberTargets(ctx context.Context, tx pgx.Tx, courseID int64, via string) (
 			out = append(out, t.inbox)
 		}
 	}
-	return out, nil
+	return out
 }
 
 // hostOf is the lower-cased host[:port] of an inbox URL, or the URL itself

@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -69,7 +70,11 @@ type arrivals struct {
 	mu      sync.Mutex
 	target  int64
 	done    chan time.Time
+	first   time.Time // of the deliveries since expect
 	perBase []atomic.Int64
+	// conns counts the connections the sinks accepted: after the warm-up,
+	// a post should open none (keep-alive to every server).
+	conns atomic.Int64
 }
 
 // sink is the inbox server of base number i.
@@ -94,6 +99,7 @@ func (a *arrivals) expect(target int64) chan time.Time {
 	defer a.mu.Unlock()
 	a.target = target
 	a.done = make(chan time.Time, 1)
+	a.first = time.Time{}
 	return a.done
 }
 
@@ -105,6 +111,9 @@ func (a *arrivals) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	n := a.n.Add(1)
 	a.mu.Lock()
+	if a.first.IsZero() {
+		a.first = time.Now()
+	}
 	if n == a.target {
 		a.done <- time.Now()
 	}
@@ -118,7 +127,13 @@ func benchFanout(b *testing.B, shared bool) {
 	arr := &arrivals{perBase: make([]atomic.Int64, servers)}
 	bases := make([]string, servers)
 	for i := range bases {
-		srv := httptest.NewServer(arr.sink(i))
+		srv := httptest.NewUnstartedServer(arr.sink(i))
+		srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+			if st == http.StateNew {
+				arr.conns.Add(1)
+			}
+		}
+		srv.Start()
 		b.Cleanup(srv.Close)
 		bases[i] = srv.URL
 	}
@@ -147,7 +162,7 @@ func benchFanout(b *testing.B, shared bool) {
 	var deliveryCPU time.Duration // this process and its PostgreSQL, during personal posts
 	var expected int64            // deliveries each sink has had so far, baselines included
 	post := func(n int) time.Duration {
-		before := arr.n.Load()
+		before, conns := arr.n.Load(), arr.conns.Load()
 		done := arr.expect(before + perPost)
 		a := bd.activity(n)
 		a.FollowersOf = bd.courseID
@@ -157,6 +172,13 @@ func benchFanout(b *testing.B, shared bool) {
 		case at := <-done:
 			arr.check(b, expected+perPost/servers)
 			expected += perPost / servers
+			b.StopTimer()
+			arr.mu.Lock()
+			first := arr.first
+			arr.mu.Unlock()
+			fmt.Printf("post %d stages after commit: %s; first arrival %.1f ms, last %.1f ms; %d new connections\n", n, stages(b, bd, a.ID, committed),
+				ms(first.Sub(committed)), ms(at.Sub(committed)), arr.conns.Load()-conns)
+			b.StartTimer()
 			return at.Sub(committed)
 		case <-time.After(2 * time.Minute):
 			b.Fatalf("post %d: %d of %d delivered", n, arr.n.Load()-before, perPost)
@@ -241,6 +263,26 @@ func benchFanout(b *testing.B, shared bool) {
 		fmt.Sprintf("%.0f µs per signature; %.0f µs per delivery, of which %.0f µs this process (its sinks included), %.0f µs PostgreSQL",
 			signCPU/1e3, perDelivery/1e3, float64(processPart)/float64(members*b.N)/1e3, float64(deliveryCPU-processPart)/float64(members*b.N)/1e3))
 }
+
+// stages reads from River's rows when the fan-out job of activity id was
+// fetched and when its delivery jobs were, relative to committed, the
+// publishing transaction's commit: where a post's time goes before the
+// first POST.
+func stages(b *testing.B, bd *bundle, id string, committed time.Time) string {
+	var fanoutAt, firstAt, lastAt time.Time
+	var jobs int
+	err := bd.pool.QueryRow(context.Background(), `
+		SELECT (SELECT attempted_at FROM river_job WHERE kind = 'outbox_fanout' AND args->>'activity_id' = $1),
+		       min(attempted_at), max(attempted_at), count(*)
+		FROM river_job WHERE kind = 'outbox_delivery' AND args->>'activity_id' = $1`, id).Scan(&fanoutAt, &firstAt, &lastAt, &jobs)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return fmt.Sprintf("fan-out job fetched %.1f ms, %d delivery jobs fetched %.1f–%.1f ms",
+		ms(fanoutAt.Sub(committed)), jobs, ms(firstAt.Sub(committed)), ms(lastAt.Sub(committed)))
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 // printTarget prints a figure beside its target, with MISS when it falls
 // short (below for atLeast, above otherwise).

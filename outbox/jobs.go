@@ -18,10 +18,16 @@ const (
 // smaller ones spread a host's deliveries over more workers.
 const MaxInboxesPerJob = 50
 
-// fanoutArgs expands one stored activity into delivery jobs.
+// fanoutArgs expands one stored activity into delivery jobs, or several
+// with the same recipients (mergeFanouts).
 type fanoutArgs struct {
-	ActivityID  string `json:"activity_id"`
-	FollowersOf int64  `json:"followers_of,omitempty"`
+	ActivityID string `json:"activity_id"`
+	// More are further activities with the same recipients: those a batch
+	// published together (the inbox applies Creates in sets, each announced
+	// to the course's members), expanded by one job, one member query and
+	// one commit instead of one each.
+	More        []string `json:"more,omitempty"`
+	FollowersOf int64    `json:"followers_of,omitempty"`
 	// FollowersVia restricts FollowersOf to members who came by this way
 	// ("follow", "join"); empty means all.
 	FollowersVia string   `json:"followers_via,omitempty"`
@@ -31,6 +37,9 @@ type fanoutArgs struct {
 }
 
 func (fanoutArgs) Kind() string { return "outbox_fanout" }
+
+// activities returns the ids of the activities the job fans out.
+func (a fanoutArgs) activities() []string { return append([]string{a.ActivityID}, a.More...) }
 
 func (fanoutArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: queueFanout, MaxAttempts: 25}

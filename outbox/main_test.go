@@ -83,7 +83,8 @@ func (b *bundle) member(t testing.TB, actor, inbox, shared string) {
 // start runs an Outbox on b's database, stopped when the test ends.
 func (b *bundle) start(t testing.TB, edit func(*Config)) *Outbox {
 	t.Helper()
-	cfg := Config{Pool: b.pool, Keys: b.keys, Client: b.client, RetryDelayFunc: func(int) time.Duration { return 10 * time.Millisecond }}
+	cfg := Config{Pool: b.pool, Keys: b.keys, Client: b.client, RetryDelayFunc: func(int) time.Duration { return 10 * time.Millisecond },
+		PollInterval: 20 * time.Millisecond}
 	if edit != nil {
 		edit(&cfg)
 	}

@@ -77,6 +77,12 @@ type Config struct {
 	// days, long enough to see why a peer never got something).
 	CompletedRetention time.Duration
 	FailedRetention    time.Duration
+	// PollInterval is how often River looks for deliveries that became due
+	// without a notification: retries and snoozes (default one second, as
+	// River's). New jobs need no poll, they come by LISTEN/NOTIFY. Each poll
+	// is a query per queue, so an idle instance makes two a second; tests
+	// that shorten RetryDelayFunc shorten this too.
+	PollInterval time.Duration
 	// PublishedFunc is called in the publishing transaction for every
 	// public activity stored, so that cached outbox collections of its
 	// actor can be dropped when it commits (may be nil). Its error rolls
@@ -110,7 +116,8 @@ func New(cfg Config) (*Outbox, error) {
 		cfg.RetryDelayFunc = Backoff
 	}
 	workers := river.NewWorkers()
-	river.AddWorker(workers, &fanoutWorker{pool: cfg.Pool})
+	activities := newActivities(cfg.Pool)
+	river.AddWorker(workers, &fanoutWorker{pool: cfg.Pool, activities: activities})
 	river.AddWorker(workers, &deliveryWorker{
 		pool:        cfg.Pool,
 		outcomeFunc: cfg.OutcomeFunc,
@@ -121,7 +128,7 @@ func New(cfg Config) (*Outbox, error) {
 		retryDelay:  cfg.RetryDelayFunc,
 		blocked:     cfg.DomainBlockedFunc,
 		breaker:     newBreaker(cfg.Pool),
-		activities:  newActivities(cfg.Pool),
+		activities:  activities,
 	})
 	rc, err := river.NewClient(riverpgxv5.New(cfg.Pool), &river.Config{
 		Logger:  cfg.Logger,
@@ -133,10 +140,12 @@ func New(cfg Config) (*Outbox, error) {
 		// New jobs arrive by LISTEN/NOTIFY (sent on commit); the cooldown
 		// also rate-limits those notifications, so it is kept tiny to start
 		// a job within a few milliseconds of its commit. The poll picks up
-		// short retries and snoozes, which River marks available without a
-		// notification.
+		// retries and snoozes, which River marks available without a
+		// notification; retries wait ten seconds or more, so a second's
+		// lateness is nothing, and a faster poll (it was 100 ms) cost
+		// PostgreSQL twenty queries a second, busy or idle.
 		FetchCooldown:     2 * time.Millisecond,
-		FetchPollInterval: 100 * time.Millisecond,
+		FetchPollInterval: cmp.Or(cfg.PollInterval, time.Second),
 		// A delivered job is of no further use; failures stay longer.
 		CompletedJobRetentionPeriod: cmp.Or(cfg.CompletedRetention, time.Hour),
 		CancelledJobRetentionPeriod: cmp.Or(cfg.FailedRetention, 7*24*time.Hour),

@@ -133,6 +133,15 @@ func (c *config) scheme() string {
 	return "https"
 }
 
+// deliveryPoll is how often due retries are looked for: the outbox's
+// default, or often when tests shorten the backoff.
+func (c *config) deliveryPoll() time.Duration {
+	if c.retryDelay != nil {
+		return 20 * time.Millisecond
+	}
+	return 0
+}
+
 func newLogger(level string, w io.Writer) (*slog.Logger, error) {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(level)); err != nil {

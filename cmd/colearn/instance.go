@@ -94,6 +94,7 @@ func newInstance(ctx context.Context, cfg config, pool *pgxpool.Pool, log *slog.
 		},
 		DomainBlockedFunc:  in.domains.HostBlocked, // nothing is delivered to blocked servers
 		RetryDelayFunc:     cfg.retryDelay,
+		PollInterval:       cfg.deliveryPoll(), // config.go
 		OutcomeFunc:        in.metrics.deliveryOutcome,
 		CompletedRetention: cfg.DeliveryRetention,
 		PublishedFunc: func(ctx context.Context, tx pgx.Tx, actorIRI string) error {

@@ -96,6 +96,9 @@ func (c *Canonicalizer) activeContext(ctxValue any) (*ld.Context, error) {
 	if err != nil {
 		return nil, fmt.Errorf("@context: %w", err)
 	}
+	if len(key) > maxCachedContextBytes {
+		return active, nil // a sender's own large inline context is not kept
+	}
 	c.mu.Lock()
 	if len(c.contexts) >= maxCachedContexts {
 		c.contexts = make(map[string]*ld.Context)
@@ -104,6 +107,12 @@ func (c *Canonicalizer) activeContext(ctxValue any) (*ld.Context, error) {
 	c.mu.Unlock()
 	return active, nil
 }
+
+// maxCachedContextBytes is the largest @context value (as JSON) whose
+// parsed form is kept: the embedded contexts are named by URL, so a real
+// credential's @context is a short list; what is larger is a document's own
+// inline context, and keeping 64 of those could hold 64 request bodies.
+const maxCachedContextBytes = 4 << 10
 
 // Canonicalize returns the canonical N-Quads of doc, a JSON object as
 // encoding/json decodes it (doc is not changed). It fails on a context

@@ -70,25 +70,8 @@ var ErrNotOwner = fmt.Errorf("post belongs to another author or course: %w", Err
 // it arrived) is refused with ErrTombstoned. created reports whether the
 // post is new.
 func (s *Store) SavePost(ctx context.Context, q Querier, p Post) (saved Post, created bool, err error) {
-	if p.Type == "" {
-		p.Type = "Note"
-	}
-	if p.Type != "Note" && p.Type != "Article" {
-		return Post{}, false, &ValidationError{Field: "type", Message: "a post is a Note or an Article"}
-	}
-	p.Content = s.content.Sanitize(p.Content)
-	p.Name = strings.TrimSpace(s.content.policyText(p.Name))
-	if strings.TrimSpace(p.Content) == "" {
-		return Post{}, false, &ValidationError{Field: "content", Message: "the post is empty"}
-	}
-	if err := s.cleanRich(&p); err != nil {
+	if err := s.preparePost(&p); err != nil {
 		return Post{}, false, err
-	}
-	if len(p.Content) > MaxPostLen {
-		return Post{}, false, &ValidationError{Field: "content", Message: fmt.Sprintf("the post is longer than %d bytes", MaxPostLen)}
-	}
-	if p.Published.IsZero() {
-		p.Published = time.Now()
 	}
 	if err := s.Tombstoned(ctx, q, p.IRI); err != nil {
 		return Post{}, false, fmt.Errorf("save post: %w", err)
@@ -134,6 +117,35 @@ func (s *Store) SavePost(ctx context.Context, q Querier, p Post) (saved Post, cr
 		return Post{}, false, err
 	}
 	return sp, created, nil
+}
+
+// preparePost checks p and makes it safe to store, whatever its source:
+// its type, its sanitised content (not empty, at most MaxPostLen), its
+// plain-text title, its tags and attachments (cleanRich). A post with no
+// publication time is published now. SavePost and CreatePosts share it, so
+// a post is stored the same way by either.
+func (s *Store) preparePost(p *Post) error {
+	if p.Type == "" {
+		p.Type = "Note"
+	}
+	if p.Type != "Note" && p.Type != "Article" {
+		return &ValidationError{Field: "type", Message: "a post is a Note or an Article"}
+	}
+	p.Content = s.content.Sanitize(p.Content)
+	p.Name = strings.TrimSpace(s.content.policyText(p.Name))
+	if strings.TrimSpace(p.Content) == "" {
+		return &ValidationError{Field: "content", Message: "the post is empty"}
+	}
+	if err := s.cleanRich(p); err != nil {
+		return err
+	}
+	if len(p.Content) > MaxPostLen {
+		return &ValidationError{Field: "content", Message: fmt.Sprintf("the post is longer than %d bytes", MaxPostLen)}
+	}
+	if p.Published.IsZero() {
+		p.Published = time.Now()
+	}
+	return nil
 }
 
 // PostByIRI returns a post, deleted or not, or ErrNotFound.

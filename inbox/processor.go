@@ -37,7 +37,8 @@ type Fetcher interface {
 // (needFetch), the worker fetches it with the transaction closed, within its
 // host's share of the fetch budget, and applies the activity again. Applying
 // is batched: the workers' activities go into shared transactions, each in
-// its own savepoint (batch_apply.go).
+// its own savepoint (batch_apply.go), plain Creates of course posts as one
+// set (create_bulk.go).
 type Processor struct {
 	Pool    *pgxpool.Pool
 	Courses *courses.Store
@@ -76,6 +77,9 @@ type Processor struct {
 	holder   string // this process's name in inbox_actor_leases
 	hosts    *hostBudget
 	applier  *applier
+	// oneByOne turns the bulk path for Creates off (create_bulk.go), for
+	// the test that compares the two.
+	oneByOne bool
 }
 
 // Incoming is an accepted activity being applied.

@@ -186,8 +186,8 @@ func (o *Outbox) Stop(ctx context.Context) error {
 // Publishing an ID that is already stored does nothing. An activity with no
 // recipients is only stored (it still shows in the outbox collection).
 func (o *Outbox) Publish(ctx context.Context, tx pgx.Tx, a Activity) error {
-	if a.ID == "" || a.Type == "" || a.ActorIRI == "" || !json.Valid(a.Body) {
-		return fmt.Errorf("publish %q: %w", a.ID, ErrInvalidActivity)
+	if err := a.check(); err != nil {
+		return err
 	}
 	tag, err := tx.Exec(ctx, `
 		INSERT INTO outbox_activities (id, actor_iri, key_owner, type, body, public)
@@ -204,8 +204,7 @@ func (o *Outbox) Publish(ctx context.Context, tx pgx.Tx, a Activity) error {
 	if tag.RowsAffected() == 0 || a.FollowersOf == 0 && a.UserFollowersOf == 0 && len(a.Inboxes) == 0 {
 		return nil
 	}
-	args := fanoutArgs{ActivityID: a.ID, FollowersOf: a.FollowersOf, FollowersVia: a.FollowersVia, Inboxes: a.Inboxes,
-		UserFollowersOf: a.UserFollowersOf}
+	args := a.fanout()
 	if deferFanout(ctx, args) { // enqueue_batch.go
 		return nil
 	}
@@ -213,6 +212,21 @@ func (o *Outbox) Publish(ctx context.Context, tx pgx.Tx, a Activity) error {
 		return fmt.Errorf("publish %s: enqueue fan-out: %w", a.ID, err)
 	}
 	return nil
+}
+
+// check refuses an activity without an id, a type or an actor, or whose
+// body is not JSON.
+func (a Activity) check() error {
+	if a.ID == "" || a.Type == "" || a.ActorIRI == "" || !json.Valid(a.Body) {
+		return fmt.Errorf("publish %q: %w", a.ID, ErrInvalidActivity)
+	}
+	return nil
+}
+
+// fanout is the fan-out job of a stored activity.
+func (a Activity) fanout() fanoutArgs {
+	return fanoutArgs{ActivityID: a.ID, FollowersOf: a.FollowersOf, FollowersVia: a.FollowersVia, Inboxes: a.Inboxes,
+		UserFollowersOf: a.UserFollowersOf}
 }
 
 // Pending returns how many deliveries (inboxes, not jobs) are waiting or

@@ -77,11 +77,7 @@ func (s *Sender) publish(ctx context.Context, tx pgx.Tx, a Activity) error {
 // everyone, Mastodon followers included. Boosting every reply into home
 // timelines floods them, which Lemmy learnt the hard way.
 func (s *Sender) AnnounceToMembers(ctx context.Context, tx pgx.Tx, c courses.Course, object vocab.Item, everyone bool) error {
-	courseIRI := s.URLs.Course(c.Slug)
-	act := federation.NewActivity(s.URLs.Activity(federation.NewID()), vocab.AnnounceType, courseIRI, object,
-		courseIRI, []string{federation.Followers(courseIRI)}, []string{federation.Public})
-	// Mastodon dates the boost by it.
-	act.Published = now()
+	courseIRI, act := s.announcement(c, object)
 	if object.IsLink() { // a boost of a post: remembered, to be undone by its id (undo_announce.go)
 		if err := courses.RecordAnnounce(ctx, tx, c.ID, object.GetLink().String(), act.ID.String()); err != nil {
 			return err
@@ -100,6 +96,17 @@ func (s *Sender) AnnounceToMembers(ctx context.Context, tx pgx.Tx, c courses.Cou
 		a.FollowersVia = "join"
 	}
 	return s.publish(ctx, tx, a)
+}
+
+// announcement is the course c's Announce of object, addressed to its
+// followers and the public, with audience = the course.
+func (s *Sender) announcement(c courses.Course, object vocab.Item) (courseIRI string, act *vocab.Activity) {
+	courseIRI = s.URLs.Course(c.Slug)
+	act = federation.NewActivity(s.URLs.Activity(federation.NewID()), vocab.AnnounceType, courseIRI, object,
+		courseIRI, []string{federation.Followers(courseIRI)}, []string{federation.Public})
+	// Mastodon dates the boost by it.
+	act.Published = now()
+	return courseIRI, act
 }
 
 // Answer publishes the course's Accept or Reject of a Follow or Join to the

@@ -11,7 +11,8 @@
 // down and time out, and retry, which is more work again. A delivery that
 // starts a second later loses nothing: it is in the durable queue.
 //
-// So while the instance is busy (at least Busy requests in flight), a Gate
+// So while the instance is busy (at least Busy requests in flight, or so
+// within the last 100 ms), a Gate
 // admits background operations one at a time, at most one per Interval;
 // when it is not busy, it admits them at once. Background work never
 // stops: under any load it keeps its bounded share. Mastodon's Sidekiq
@@ -34,8 +35,12 @@ const (
 )
 
 // recheck is how often a waiting operation looks whether the instance is
-// still busy.
-const recheck = 5 * time.Millisecond
+// still busy; quiet is how long no request must have found it busy before
+// it counts as not busy.
+const (
+	recheck = 5 * time.Millisecond
+	quiet   = 100 * time.Millisecond
+)
 
 // Gate counts requests in flight and paces background work by them. The
 // zero value is ready to use with the defaults. It is safe for concurrent
@@ -49,8 +54,9 @@ type Gate struct {
 	// a core of RSA signatures).
 	Interval time.Duration
 
-	inflight atomic.Int64
-	paced    atomic.Int64 // background operations that waited, for metrics
+	inflight  atomic.Int64
+	busySince atomic.Int64 // unix nanoseconds when a request last found the instance busy
+	paced     atomic.Int64 // background operations that waited, for metrics
 
 	mu   sync.Mutex
 	next time.Time // when the next paced operation may start
@@ -59,7 +65,9 @@ type Gate struct {
 // Handler counts the requests to next as in flight while they run.
 func (g *Gate) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		g.inflight.Add(1)
+		if g.inflight.Add(1) >= g.limit() {
+			g.busySince.Store(time.Now().UnixNano())
+		}
 		defer g.inflight.Add(-1)
 		next.ServeHTTP(w, r)
 	})
@@ -115,10 +123,18 @@ func (g *Gate) Wait(ctx context.Context) error {
 	}
 }
 
+// busy reports whether Busy requests are in flight now or were within
+// the last quiet period. Requests that wait for one group commit end
+// together, so the count dips to nothing for an instant between commits;
+// the instance is not idle then, and the waiting deliveries must not all
+// go at once.
 func (g *Gate) busy() bool {
-	limit := g.Busy
-	if limit <= 0 {
-		limit = DefaultBusy
+	return g.inflight.Load() >= g.limit() || time.Since(time.Unix(0, g.busySince.Load())) < quiet
+}
+
+func (g *Gate) limit() int64 {
+	if g.Busy <= 0 {
+		return DefaultBusy
 	}
-	return g.inflight.Load() >= limit
+	return g.Busy
 }

@@ -223,7 +223,7 @@ func (p *Processor) applyAlone(ctx context.Context, tx pgx.Tx, j *applyJob, res 
 	applyErr := j.failed
 	if applyErr == nil {
 		mark := outbox.FanoutsDeferred(ctx)
-		applyErr = pgx.BeginFunc(ctx, tx, func(sp pgx.Tx) error { return p.apply(ctx, sp, j.in) })
+		applyErr = pgx.BeginFunc(ctx, tx, func(sp pgx.Tx) error { return p.applyRecovering(ctx, sp, j.in) })
 		if applyErr != nil { // its savepoint rolled back, and so do its jobs
 			outbox.DropFanoutsAfter(ctx, mark)
 		}

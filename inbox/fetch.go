@@ -74,14 +74,17 @@ func (p *Processor) fetch(ctx context.Context, in *Incoming, n *needFetch) {
 	ctx, cancel := context.WithTimeout(ctx, p.FetchTimeout)
 	defer cancel()
 	var r fetchResult
-	switch {
-	case n.credential != nil:
-		r.report = p.Badges.Verify(ctx, n.credential)
-	case n.actor:
-		r.actor, r.err = p.Fetcher.Actor(ctx, n.iri, n.fresh)
-	default:
-		r.body, r.err = p.Fetcher.Object(ctx, n.iri)
-	}
+	func() {
+		defer p.recovered(in, "fetching "+n.iri, &r.err)
+		switch {
+		case n.credential != nil:
+			r.report = p.Badges.Verify(ctx, n.credential)
+		case n.actor:
+			r.actor, r.err = p.Fetcher.Actor(ctx, n.iri, n.fresh)
+		default:
+			r.body, r.err = p.Fetcher.Object(ctx, n.iri)
+		}
+	}()
 	in.fetched[fetchKey(n)] = r
 }
 

@@ -67,8 +67,8 @@ func (a *activities) read(ctx context.Context, id string) (*stored, error) {
 // queueReads queues on b one read of the activities ids, to keep them when
 // b runs: the fan-out reads what its deliveries will send in the round trip
 // that reads its targets. Missing activities are left for the deliveries
-// to find.
-func (a *activities) queueReads(b *pgx.Batch, ids []string) {
+// to find. When into is not nil, what is read is also put there.
+func (a *activities) queueReads(b *pgx.Batch, ids []string, into map[string]*stored) {
 	b.Queue(`SELECT id, body, actor_iri, key_owner, type FROM outbox_activities WHERE id = ANY($1)`, ids).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			var id string
@@ -78,10 +78,49 @@ func (a *activities) queueReads(b *pgx.Batch, ids []string) {
 				return fmt.Errorf("read %d activities: %w", len(ids), err)
 			}
 			s.body = []byte(body)
-			a.keep(id, s)
+			s = a.keep(id, s)
+			if into != nil {
+				into[id] = s
+			}
 		}
 		return rows.Err()
 	})
+}
+
+// getMany returns the stored activities among ids, read in one query for
+// those not in memory; an id that is not stored is absent from the map.
+func (a *activities) getMany(ctx context.Context, ids []string) (map[string]*stored, error) {
+	out := make(map[string]*stored, len(ids))
+	var missing []string
+	a.mu.Lock()
+	for _, id := range ids {
+		if s, ok := a.byID[id]; ok {
+			out[id] = s
+		} else {
+			missing = append(missing, id)
+		}
+	}
+	a.mu.Unlock()
+	switch len(missing) {
+	case 0:
+		return out, nil
+	case 1:
+		s, err := a.get(ctx, missing[0])
+		if errors.Is(err, errNoActivity) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		out[missing[0]] = s
+		return out, nil
+	}
+	var b pgx.Batch
+	a.queueReads(&b, missing, out)
+	if err := a.pool.SendBatch(ctx, &b).Close(); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // cached reports whether activity id is in memory.

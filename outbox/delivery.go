@@ -20,9 +20,9 @@ import (
 	"github.com/colearn/colearn/federation"
 )
 
-// deliveryWorker sends one stored activity to the inboxes of one host that
-// its job carries and decides, from each answer, whether that inbox is
-// done, retried, snoozed or abandoned:
+// deliveryWorker sends the stored activities its job carries, in order, to
+// the inboxes of one host that it names, and decides, from each answer,
+// whether that delivery is done, retried, snoozed or abandoned:
 //
 //	2xx                          done; the host's breaker closes
 //	401, 408, 429, 5xx, network  retried (Backoff), or snoozed for Retry-After
@@ -30,9 +30,10 @@ import (
 //	other 4xx, forbidden address abandoned, no retry
 //	host paused by the breaker   snoozed until the pause ends, no request
 //
-// Only the inboxes that failed are retried: when some succeed, the job
-// completes and a continuation job (deliveryArgs.Failures, Since) carries
-// the rest. When all fail, River retries the job itself.
+// Only what failed is retried: when some deliveries succeed, the job
+// completes and continuation jobs (deliveryArgs.Failures, Since) carry the
+// rest, each activity with the inboxes it has left. When all fail, River
+// retries the job itself.
 //
 // Fresh deliveries are not starved by retries: River fetches by priority,
 // then scheduled_at, and a retry is scheduled into the future, so at any
@@ -77,14 +78,22 @@ func (w *deliveryWorker) NextRetry(job *river.Job[deliveryArgs]) time.Time {
 	return time.Now().Add(w.retryDelay(len(job.Errors) + job.Args.Failures + 1))
 }
 
+// sending is one activity of a job, ready to sign.
+type sending struct {
+	id     string
+	body   []byte
+	signer *federation.Signer
+}
+
 func (w *deliveryWorker) Work(ctx context.Context, job *river.Job[deliveryArgs]) error {
+	what := job.Args.what()
 	inboxes := job.Args.targets()
 	if len(inboxes) == 0 {
-		return river.JobCancel(fmt.Errorf("deliver %s: no inbox", job.Args.ActivityID))
+		return river.JobCancel(fmt.Errorf("deliver %s: no inbox", what))
 	}
 	u, err := url.Parse(inboxes[0])
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return river.JobCancel(fmt.Errorf("deliver %s to %q: not an inbox URL", job.Args.ActivityID, inboxes[0]))
+		return river.JobCancel(fmt.Errorf("deliver %s to %q: not an inbox URL", what, inboxes[0]))
 	}
 	host := strings.ToLower(u.Host)
 	since := job.CreatedAt
@@ -99,82 +108,117 @@ func (w *deliveryWorker) Work(ctx context.Context, job *river.Job[deliveryArgs])
 	}
 	if wait := time.Until(until); wait > 0 {
 		if expired {
-			return river.JobCancel(fmt.Errorf("deliver %s to %s: gave up after %s, host paused", job.Args.ActivityID, host, GiveUpAfter))
+			return river.JobCancel(fmt.Errorf("deliver %s to %s: gave up after %s, host paused", what, host, GiveUpAfter))
 		}
 		// A little jitter, so the backlog of a host does not all wake at once.
 		return river.JobSnooze(wait + rand.N(wait/10+time.Second))
 	}
-
-	act, err := w.activities.get(ctx, job.Args.ActivityID)
-	if errors.Is(err, errNoActivity) {
-		return river.JobCancel(err)
-	}
+	sends, err := w.prepare(ctx, job.Args.activityIDs(), host)
 	if err != nil {
 		return err
 	}
-	if w.blocked != nil && act.typ != "Reject" && w.blocked(ctx, host) {
-		return river.JobCancel(fmt.Errorf("deliver %s to %s: %w", job.Args.ActivityID, host, federation.ErrDomainBlocked))
+	if len(sends) == 0 {
+		return river.JobCancel(fmt.Errorf("deliver %s to %s: nothing left to send", what, host))
 	}
-	kp, err := w.key(ctx, act.keyOwner)
-	if errors.Is(err, federation.ErrNoKeys) {
-		return river.JobCancel(fmt.Errorf("deliver %s: %w", job.Args.ActivityID, err))
-	}
-	if err != nil {
-		return err
-	}
-	signer := &federation.Signer{KeyID: federation.MainKey(act.actorIRI), Key: kp.RSA}
 
-	var failed, untried []string
+	// Each activity goes to each inbox, activities in the job's order. An
+	// inbox that fails an activity is not sent the later ones in this job:
+	// they wait with it, so that it still receives them in order.
+	left := make(map[string][]string, len(sends)) // activity → inboxes failed or not tried
+	stopped := make(map[string]bool)
 	var lastErr, refusedErr error
-	refused := 0
 	var retryAfter time.Duration
+	sent, delivered, refused, failed := 0, 0, 0, 0
+	halted := false
 	deadline := time.Now().Add(jobBudget)
-	for i, inbox := range inboxes {
-		if ctx.Err() != nil || i > 0 && time.Now().After(deadline) {
-			untried = inboxes[i:]
-			break
-		}
-		if hostOf(inbox) != host {
-			w.log.WarnContext(ctx, "delivery job mixes hosts", "activity", job.Args.ActivityID, "inbox", inbox)
-			continue
-		}
-		err := w.client.Post(ctx, inbox, act.body, signer)
-		retry, ra, paused := w.outcome(ctx, job, host, inbox, err)
-		if !retry {
-			if err != nil {
-				refused, refusedErr = refused+1, err
+	for _, a := range sends {
+		for _, inbox := range inboxes {
+			if hostOf(inbox) != host {
+				w.log.WarnContext(ctx, "delivery job mixes hosts", "activity", a.id, "inbox", inbox)
+				continue
 			}
-			continue
-		}
-		failed, lastErr, retryAfter = append(failed, inbox), err, max(retryAfter, ra)
-		if paused {
-			untried = inboxes[i+1:]
-			break
+			if !halted && (ctx.Err() != nil || sent > 0 && time.Now().After(deadline)) {
+				halted = true
+			}
+			if halted || stopped[inbox] {
+				left[a.id] = append(left[a.id], inbox)
+				continue
+			}
+			err := w.client.Post(ctx, inbox, a.body, a.signer)
+			sent++
+			retry, ra, paused := w.outcome(ctx, job, a.id, host, inbox, err)
+			if !retry {
+				if err != nil {
+					refused, refusedErr = refused+1, err
+				} else {
+					delivered++
+				}
+				continue
+			}
+			failed, lastErr, retryAfter = failed+1, err, max(retryAfter, ra)
+			stopped[inbox] = true
+			left[a.id] = append(left[a.id], inbox)
+			halted = halted || paused
 		}
 	}
-	if len(failed) == 0 && len(untried) == 0 {
-		if refused == len(inboxes) {
+	if len(left) == 0 {
+		if delivered == 0 && refused > 0 {
 			return river.JobCancel(refusedErr) // nobody took it: the job says so
 		}
 		return nil
 	}
-	if len(failed) > 0 && expired {
+	if failed > 0 && expired {
 		return river.JobCancel(fmt.Errorf("gave up after %s: %w", GiveUpAfter, lastErr))
 	}
-	if len(failed)+len(untried) == len(inboxes) && len(failed) > 0 {
+	if failed > 0 && delivered+refused == 0 {
 		// No progress: River retries this job as it is.
 		if retryAfter > 0 {
 			return river.JobSnooze(retryAfter)
 		}
 		return lastErr
 	}
-	return w.continueWith(ctx, job, since, failed, untried, retryAfter)
+	return w.continueWith(ctx, job, since, sends, left, failed > 0, retryAfter)
 }
 
-// continueWith completes job and enqueues, in the same transaction, a job
-// for the inboxes that failed (after the backoff, or Retry-After if
-// longer) and those not tried yet (at once, when nothing failed).
-func (w *deliveryWorker) continueWith(ctx context.Context, job *river.Job[deliveryArgs], since time.Time, failed, untried []string, retryAfter time.Duration) error {
+// prepare reads the job's activities (one query for those not in memory)
+// and their signing keys. An activity no longer stored, or one for a host
+// now blocked (Rejects excepted), or whose actor has no keys, is dropped
+// with a log line; a failed read fails the job before anything is sent.
+func (w *deliveryWorker) prepare(ctx context.Context, ids []string, host string) ([]sending, error) {
+	acts, err := w.activities.getMany(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]sending, 0, len(ids))
+	for _, id := range ids {
+		act, ok := acts[id]
+		if !ok {
+			w.log.InfoContext(ctx, "delivery of an activity no longer stored dropped", "activity", id)
+			continue
+		}
+		if w.blocked != nil && act.typ != "Reject" && w.blocked(ctx, host) {
+			w.log.InfoContext(ctx, "delivery dropped", "activity", id, "host", host, "err", federation.ErrDomainBlocked)
+			continue
+		}
+		kp, err := w.key(ctx, act.keyOwner)
+		if errors.Is(err, federation.ErrNoKeys) {
+			w.log.WarnContext(ctx, "delivery dropped", "activity", id, "err", err)
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sending{id: id, body: act.body, signer: &federation.Signer{KeyID: federation.MainKey(act.actorIRI), Key: kp.RSA}})
+	}
+	return out, nil
+}
+
+// continueWith completes job and enqueues, in the same transaction, jobs
+// for what is left: the inboxes each activity failed or did not reach yet,
+// activities with the same inboxes left in one job, in their order. They
+// run after the backoff (or Retry-After if longer) when anything failed,
+// at once otherwise.
+func (w *deliveryWorker) continueWith(ctx context.Context, job *river.Job[deliveryArgs], since time.Time, sends []sending, left map[string][]string, failed bool, retryAfter time.Duration) error {
 	client, err := river.ClientFromContextSafely[pgx.Tx](ctx)
 	if err != nil {
 		return err
@@ -183,15 +227,35 @@ func (w *deliveryWorker) continueWith(ctx context.Context, job *river.Job[delive
 	// were delivered would be sent again.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	next := deliveryArgs{ActivityID: job.Args.ActivityID, Inboxes: append(failed, untried...), Failures: job.Args.Failures + len(job.Errors), Since: since}
+	failures := job.Args.Failures + len(job.Errors)
 	at := time.Now()
-	if len(failed) > 0 {
-		next.Failures++
-		at = at.Add(max(w.retryDelay(next.Failures), retryAfter))
+	if failed {
+		failures++
+		at = at.Add(max(w.retryDelay(failures), retryAfter))
+	}
+	var params []river.InsertManyParams
+	byInboxes := make(map[string]int) // inboxes left, joined → index in params
+	for _, a := range sends {
+		inboxes := left[a.id]
+		if len(inboxes) == 0 {
+			continue
+		}
+		k := strings.Join(inboxes, "\n")
+		if i, ok := byInboxes[k]; ok {
+			next := params[i].Args.(deliveryArgs)
+			next.More = append(next.More, a.id)
+			params[i].Args = next
+			continue
+		}
+		byInboxes[k] = len(params)
+		params = append(params, river.InsertManyParams{
+			Args:       deliveryArgs{ActivityID: a.id, Inboxes: inboxes, Failures: failures, Since: since},
+			InsertOpts: &river.InsertOpts{ScheduledAt: at},
+		})
 	}
 	return pgx.BeginFunc(ctx, w.pool, func(tx pgx.Tx) error {
-		if _, err := client.InsertTx(ctx, tx, next, &river.InsertOpts{ScheduledAt: at}); err != nil {
-			return fmt.Errorf("deliver %s: enqueue the %d inboxes left: %w", job.Args.ActivityID, len(next.Inboxes), err)
+		if _, err := client.InsertManyTx(ctx, tx, params); err != nil {
+			return fmt.Errorf("deliver %s: enqueue what is left: %w", job.Args.what(), err)
 		}
 		_, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job)
 		return err
@@ -200,10 +264,10 @@ func (w *deliveryWorker) continueWith(ctx context.Context, job *river.Job[delive
 
 // outcome judges the answer of one inbox: whether to retry it, the
 // Retry-After it asked for, and whether its failure paused the host.
-func (w *deliveryWorker) outcome(ctx context.Context, job *river.Job[deliveryArgs], host, inbox string, err error) (retry bool, retryAfter time.Duration, paused bool) {
+func (w *deliveryWorker) outcome(ctx context.Context, job *river.Job[deliveryArgs], activity, host, inbox string, err error) (retry bool, retryAfter time.Duration, paused bool) {
 	if err == nil {
 		w.count("2xx")
-		w.log.DebugContext(ctx, "delivered", "activity", job.Args.ActivityID, "inbox", inbox, "attempt", job.Attempt)
+		w.log.DebugContext(ctx, "delivered", "activity", activity, "inbox", inbox, "attempt", job.Attempt)
 		if berr := w.breaker.success(ctx, host); berr != nil {
 			w.log.WarnContext(ctx, "record host success", "host", host, "err", berr)
 		}
@@ -217,7 +281,7 @@ func (w *deliveryWorker) outcome(ctx context.Context, job *river.Job[deliveryArg
 	switch {
 	case errors.As(err, &status) && status.StatusCode == http.StatusGone:
 		w.count("gone")
-		w.log.InfoContext(ctx, "inbox gone", "activity", job.Args.ActivityID, "inbox", inbox)
+		w.log.InfoContext(ctx, "inbox gone", "activity", activity, "inbox", inbox)
 		if w.gone != nil {
 			if gerr := w.gone(ctx, inbox); gerr != nil {
 				w.log.WarnContext(ctx, "drop gone inbox", "inbox", inbox, "err", gerr)
@@ -227,12 +291,12 @@ func (w *deliveryWorker) outcome(ctx context.Context, job *river.Job[deliveryArg
 		return false, 0, false
 	case errors.As(err, &status) && !retryableStatus(status.StatusCode):
 		w.count("4xx")
-		w.log.InfoContext(ctx, "delivery refused", "activity", job.Args.ActivityID, "inbox", inbox, "status", status.StatusCode)
+		w.log.InfoContext(ctx, "delivery refused", "activity", activity, "inbox", inbox, "status", status.StatusCode)
 		w.breaker.success(ctx, host)
 		return false, 0, false
 	case errors.Is(err, federation.ErrForbiddenAddress):
 		w.count("forbidden")
-		w.log.InfoContext(ctx, "delivery to a forbidden address dropped", "activity", job.Args.ActivityID, "inbox", inbox)
+		w.log.InfoContext(ctx, "delivery to a forbidden address dropped", "activity", activity, "inbox", inbox)
 		return false, 0, false
 	}
 
@@ -249,7 +313,7 @@ func (w *deliveryWorker) outcome(ctx context.Context, job *river.Job[deliveryArg
 	if ferr != nil {
 		w.log.WarnContext(ctx, "record host failure", "host", host, "err", ferr)
 	}
-	w.log.InfoContext(ctx, "delivery failed, will retry", "activity", job.Args.ActivityID, "inbox", inbox, "attempt", job.Attempt, "err", err)
+	w.log.InfoContext(ctx, "delivery failed, will retry", "activity", activity, "inbox", inbox, "attempt", job.Attempt, "err", err)
 	if status != nil {
 		retryAfter, _ = parseRetryAfter(status.RetryAfter, time.Now())
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -395,4 +396,64 @@ func TestFinishedDeliveriesPruned(t *testing.T) {
 		b.pool.QueryRow(context.Background(), `SELECT count(*) FROM river_job`).Scan(&n)
 		return n == 0
 	})
+}
+
+// One job carries three activities for two inboxes of one host. Bob's inbox
+// fails the second: ann gets all three at once, bob the first; the second
+// and third wait for bob in one continuation job and reach him in order,
+// and nothing is sent twice.
+func TestDeliveryOfSeveralActivitiesRetriesWhatFailed(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	var bobRequests atomic.Int64
+	s := newSink(t, keyResolver{federation.MainKey(b.actorIRI): b.pub}, nil)
+	s.respond = func(_ int64, w http.ResponseWriter) int { return http.StatusAccepted }
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/users/bob/inbox" && bobRequests.Add(1) == 2 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		s.serve(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	o := b.start(t, nil)
+	inboxes := []string{srv.URL + "/users/ann/inbox", srv.URL + "/users/bob/inbox"}
+	var acts []Activity
+	err := pgx.BeginFunc(ctx, b.pool, func(tx pgx.Tx) error {
+		ctx := DeferFanouts(ctx)
+		for i := range 3 {
+			acts = append(acts, b.activity(i, inboxes...))
+			if err := o.Publish(ctx, tx, acts[i]); err != nil {
+				return err
+			}
+		}
+		return o.FlushFanouts(ctx, tx)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "six deliveries", func() bool { return len(s.delivered()) == 6 })
+	waitFor(t, 10*time.Second, "both jobs completed", func() bool { return b.jobStates(t)["completed"] == 2 })
+	time.Sleep(100 * time.Millisecond) // room for a wrong extra delivery
+	got := map[string][]string{}
+	for _, r := range s.delivered() {
+		got[r.Path] = append(got[r.Path], r.Body)
+	}
+	want := []string{string(acts[0].Body), string(acts[1].Body), string(acts[2].Body)}
+	for _, p := range []string{"/users/ann/inbox", "/users/bob/inbox"} {
+		if !slices.Equal(got[p], want) {
+			t.Errorf("%s received, in order:\n%q\nwant\n%q", p, got[p], want)
+		}
+	}
+	if n := bobRequests.Load(); n != 4 {
+		t.Errorf("bob's inbox got %d requests, want 4 (one, two refused, two, three)", n)
+	}
+	var jobs int
+	err = b.pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = 'outbox_delivery'
+		AND args->>'activity_id' = $1 AND args->'more' = $2::jsonb AND args->'inboxes' = $3::jsonb AND (args->>'failures')::int = 1`,
+		acts[1].ID, `["`+acts[2].ID+`"]`, `["`+inboxes[1]+`"]`).Scan(&jobs)
+	if err != nil || jobs != 1 {
+		t.Errorf("continuation job of two and three for bob alone: %d (%v), want 1", jobs, err)
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -43,13 +44,7 @@ func (w *fanoutWorker) Work(ctx context.Context, job *river.Job[fanoutArgs]) err
 		if err != nil {
 			return fmt.Errorf("fan out %s: %w", what, err)
 		}
-		batches := batchByHost(inboxes, MaxInboxesPerJob)
-		params := make([]river.InsertManyParams, 0, len(batches)*len(job.Args.activities()))
-		for _, id := range job.Args.activities() {
-			for _, batch := range batches {
-				params = append(params, river.InsertManyParams{Args: deliveryArgs{ActivityID: id, Inboxes: batch}})
-			}
-		}
+		params := deliveryJobs(job.Args.activities(), batchByHost(inboxes, MaxInboxesPerJob))
 		if err := insertDeliveries(ctx, client, tx, params); err != nil {
 			return fmt.Errorf("fan out %s: enqueue %d delivery jobs: %w", what, len(params), err)
 		}
@@ -76,7 +71,7 @@ func (w *fanoutWorker) targets(ctx context.Context, tx pgx.Tx, args fanoutArgs) 
 		}
 	}
 	if len(uncached) > 0 {
-		w.activities.queueReads(&b, uncached)
+		w.activities.queueReads(&b, uncached, nil)
 	}
 	if b.Len() > 0 {
 		if err := tx.SendBatch(ctx, &b).Close(); err != nil {
@@ -93,6 +88,26 @@ func (w *fanoutWorker) targets(ctx context.Context, tx pgx.Tx, args fanoutArgs) 
 		inboxes = append(inboxes, followers...)
 	}
 	return inboxes, nil
+}
+
+// maxDeliveriesPerJob bounds a delivery job's activities × inboxes, so
+// that a host with many personal inboxes still gets its deliveries from
+// several workers at once; a shared inbox takes up to this many
+// activities in one job.
+const maxDeliveriesPerJob = 100
+
+// deliveryJobs returns the delivery jobs that send every activity of ids to
+// every inbox of batches (each of one host): per batch, the activities in
+// order, as many in one job as maxDeliveriesPerJob allows.
+func deliveryJobs(ids []string, batches [][]string) []river.InsertManyParams {
+	var params []river.InsertManyParams
+	for _, batch := range batches {
+		per := max(maxDeliveriesPerJob/max(len(batch), 1), 1)
+		for chunk := range slices.Chunk(ids, per) {
+			params = append(params, river.InsertManyParams{Args: deliveryArgs{ActivityID: chunk[0], More: slices.Clone(chunk[1:]), Inboxes: batch}})
+		}
+	}
+	return params
 }
 
 // copyFromJobs is the number of delivery jobs from which a fan-out inserts

@@ -14,10 +14,10 @@ const maxActivitiesPerFanout = 100
 // mergeFanouts folds the fan-out jobs among jobs that name the same
 // recipients (course and way, user, extra inboxes) into one job carrying
 // all their activities, in order, at most maxActivitiesPerFanout each; other
-// jobs pass unchanged. Delivery jobs stay one per activity and host batch,
-// so what each inbox receives, and its retries, do not change: only the
-// fan-out's own cost (a job, a member query, a durable commit) is paid once
-// per batch instead of once per activity.
+// jobs pass unchanged. The fan-out's own cost (a job, a member query, a
+// durable commit) is then paid once per batch instead of once per
+// activity, and its delivery jobs carry the batch's activities together
+// to each host (deliveryJobs), in order, each retried on its own.
 func mergeFanouts(jobs []river.InsertManyParams) []river.InsertManyParams {
 	type recipients struct {
 		followersOf, userFollowersOf int64

@@ -1,6 +1,7 @@
 package outbox
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -45,17 +46,23 @@ func (fanoutArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: queueFanout, MaxAttempts: 25}
 }
 
-// deliveryArgs sends one stored activity to one or several inboxes of one
-// host. The body is not in the job: it is read from outbox_activities when
-// the job runs, so ten thousand deliveries of one post cost a few hundred
-// small rows, not ten thousand copies of the post.
+// deliveryArgs sends one or several stored activities, in order, to one or
+// several inboxes of one host. The bodies are not in the job: they are read
+// from outbox_activities when the job runs, so ten thousand deliveries of
+// one post cost a few hundred small rows, not ten thousand copies of the
+// post.
 //
-// When some inboxes of a job fail and others do not, the job completes and
-// a continuation job carries only the failed ones, with the failures so far
+// When some deliveries of a job fail and others do not, the job completes
+// and continuation jobs carry only what failed, with the failures so far
 // (Failures) and the first enqueue time (Since), so that backoff and the
 // give-up age run on as if it were the same job.
 type deliveryArgs struct {
 	ActivityID string `json:"activity_id"`
+	// More are further activities for the same inboxes, sent after
+	// ActivityID in this order: those a fan-out expanded together (a
+	// batch's Announces to a course's members), so that a host gets one
+	// job, one fetch and one completion for the batch, not one each.
+	More []string `json:"more,omitempty"`
 	// Inbox is the one inbox of a job enqueued before jobs carried several.
 	Inbox    string    `json:"inbox,omitempty"`
 	Inboxes  []string  `json:"inboxes,omitempty"`
@@ -67,6 +74,17 @@ func (deliveryArgs) Kind() string { return "outbox_delivery" }
 
 func (deliveryArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: queueDelivery, MaxAttempts: MaxAttempts}
+}
+
+// activityIDs returns the ids of the activities the job sends, in order.
+func (a deliveryArgs) activityIDs() []string { return append([]string{a.ActivityID}, a.More...) }
+
+// what names the job's activities in errors.
+func (a deliveryArgs) what() string {
+	if len(a.More) == 0 {
+		return a.ActivityID
+	}
+	return fmt.Sprintf("%s and %d more", a.ActivityID, len(a.More))
 }
 
 // targets returns the job's inboxes, old single-inbox jobs included.

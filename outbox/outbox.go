@@ -229,13 +229,14 @@ func (a Activity) fanout() fanoutArgs {
 		UserFollowersOf: a.UserFollowersOf}
 }
 
-// Pending returns how many deliveries (inboxes, not jobs) are waiting or
+// Pending returns how many deliveries (activity × inbox, not jobs) are waiting or
 // running: the delivery queue's depth. It reads River's table, so it costs
 // a query; call it when metrics are scraped, not per delivery.
 func (o *Outbox) Pending(ctx context.Context) (int64, error) {
 	var n int64
 	err := o.pool.QueryRow(ctx, `
-		SELECT coalesce(sum(greatest(jsonb_array_length(coalesce(args->'inboxes', '[]'::jsonb)), 1)), 0)::bigint
+		SELECT coalesce(sum(greatest(jsonb_array_length(coalesce(args->'inboxes', '[]'::jsonb)), 1)
+			* (1 + jsonb_array_length(coalesce(args->'more', '[]'::jsonb)))), 0)::bigint
 		FROM river_job
 		WHERE kind = 'outbox_delivery' AND state IN ('available', 'scheduled', 'retryable', 'running', 'pending')`).Scan(&n)
 	if err != nil {

@@ -123,7 +123,11 @@ func newInstance(ctx context.Context, cfg config, pool *pgxpool.Pool, log *slog.
 	in.processor = &inbox.Processor{
 		Pool: pool, Courses: in.courses, Fetcher: in.resolver, Sender: in.sender, URLs: in.urls, Logger: log,
 		Badges:    in.badges,
-		Retention: inboxRetention(cfg.InboxRetention), AppliedFunc: in.metrics.activityApplied,
+		Retention: inboxRetention(cfg.InboxRetention),
+		AppliedFunc: func(activityType string, took time.Duration) {
+			in.metrics.activityApplied(activityType, took)
+			in.foreground.Working() // a backlog being applied goes before deliveries
+		},
 	}
 	in.metrics.inboxPending(in.processor.Pending)
 	in.web = web.New(web.Config{

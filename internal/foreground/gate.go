@@ -11,8 +11,14 @@
 // down and time out, and retry, which is more work again. A delivery that
 // starts a second later loses nothing: it is in the durable queue.
 //
-// So while the instance is busy (at least Busy requests in flight, or so
-// within the last 100 ms), a Gate
+// Applying what peers sent comes before delivering too: the inbox's
+// backlog holds the very posts whose Announces are to be delivered, and
+// applying one costs a fraction of a signature. So the inbox processor
+// tells the Gate of each activity it applies (Working), and a backlog
+// being applied counts as busy.
+//
+// So while the instance is busy (at least Busy requests in flight, or an
+// activity applied, within the last 100 ms), a Gate
 // admits background operations one at a time, at most one per Interval;
 // when it is not busy, it admits them at once. Background work never
 // stops: under any load it keeps its bounded share. Mastodon's Sidekiq
@@ -72,6 +78,11 @@ func (g *Gate) Handler(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
+
+// Working tells g that foreground work other than a request is going on
+// (an incoming activity was just applied): the instance counts as busy for
+// the quiet period after.
+func (g *Gate) Working() { g.busySince.Store(time.Now().UnixNano()) }
 
 // InFlight is the number of requests running now.
 func (g *Gate) InFlight() int64 { return g.inflight.Load() }

@@ -114,3 +114,46 @@ func TestGateWaitEndsWithContext(t *testing.T) {
 		t.Fatal("Wait did not end with its context")
 	}
 }
+
+// Applying incoming activities counts as busy: while they keep being
+// applied (Working), background work is paced with no request in flight,
+// and once they stop it goes at once.
+func TestGatePacesWhileActivitiesAreApplied(t *testing.T) {
+	g := &Gate{Busy: 3, Interval: time.Hour}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	g.Working()
+	go func() {
+		defer close(done)
+		for {
+			g.Working()
+			select {
+			case <-stop:
+				return
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+	}()
+	if err := g.Wait(t.Context()); err != nil { // takes the current turn
+		t.Fatal(err)
+	}
+	second := waitAsync(g, t.Context())
+	select {
+	case err := <-second:
+		t.Fatalf("a second operation went while activities were applied (%v)", err)
+	case <-time.After(300 * time.Millisecond): // three quiet periods
+	}
+	if g.InFlight() != 0 || g.Paced() != 1 {
+		t.Errorf("in flight %d, paced %d; want 0 and 1", g.InFlight(), g.Paced())
+	}
+	close(stop)
+	<-done
+	select {
+	case err := <-second:
+		if err != nil {
+			t.Errorf("released with %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the waiting operation was not released when applying stopped")
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/colearn/colearn/internal/pgtest"
 	"github.com/colearn/colearn/migrations"
@@ -74,4 +75,48 @@ func TestApplyCreatesRiverTables(t *testing.T) {
 	if _, err := migrations.Apply(ctx, pool); err != nil {
 		t.Fatalf("re-apply: %v", err)
 	}
+}
+
+// The queue tables are analyzed again within seconds of filling, not after
+// a minute or a tenth of their size: a prepared statement's plan made
+// while the table was empty (a sequential scan) must not outlive a burst.
+func TestQueueTablesAreAnalyzedSoonAfterTheyFill(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.NewPool(t)
+	ctx := context.Background()
+	// 5,000 rows after an analyze of 50,000: beyond a fiftieth, below a
+	// tenth, so only the table's own settings make autovacuum look again.
+	insert := func(from, to int) {
+		t.Helper()
+		_, err := pool.Exec(ctx, `INSERT INTO inbox_activities (activity_id, actor_iri, type, body)
+			SELECT 'https://peer.test/a/' || g, 'https://peer.test/u/' || (g % 100), 'Create', '{}' FROM generate_series($1::int, $2::int) g`, from, to)
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	lastAnalyze := func() *time.Time {
+		t.Helper()
+		var last *time.Time
+		if err := pool.QueryRow(ctx, `SELECT last_autoanalyze FROM pg_stat_user_tables WHERE relname = 'inbox_activities'`).Scan(&last); err != nil {
+			t.Fatal(err)
+		}
+		return last
+	}
+	waitAnalyzed := func(after time.Time, why string) time.Time {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			if last := lastAnalyze(); last != nil && last.After(after) {
+				return *last
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("inbox_activities not analyzed within 30 s of %s (last autoanalyze %v)", why, lastAnalyze())
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+	insert(1, 50_000)
+	analyzed := waitAnalyzed(time.Time{}, "its first 50,000 rows")
+	insert(50_001, 55_000)
+	waitAnalyzed(analyzed, "growing by 5,000 rows (a tenth: below the default threshold)")
 }

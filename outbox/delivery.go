@@ -125,7 +125,8 @@ func (w *deliveryWorker) Work(ctx context.Context, job *river.Job[deliveryArgs])
 	// inbox that fails an activity is not sent the later ones in this job:
 	// they wait with it, so that it still receives them in order.
 	left := make(map[string][]string, len(sends)) // activity → inboxes failed or not tried
-	stopped := make(map[string]bool)
+	stopped := make(map[string]bool) // failed: later activities wait with it
+	gone := make(map[string]bool)    // takes nothing more: later activities are not sent
 	var lastErr, refusedErr error
 	var retryAfter time.Duration
 	sent, delivered, refused, failed := 0, 0, 0, 0
@@ -135,6 +136,10 @@ func (w *deliveryWorker) Work(ctx context.Context, job *river.Job[deliveryArgs])
 		for _, inbox := range inboxes {
 			if hostOf(inbox) != host {
 				w.log.WarnContext(ctx, "delivery job mixes hosts", "activity", a.id, "inbox", inbox)
+				continue
+			}
+			if gone[inbox] {
+				refused++
 				continue
 			}
 			if !halted && (ctx.Err() != nil || sent > 0 && time.Now().After(deadline)) {
@@ -150,6 +155,9 @@ func (w *deliveryWorker) Work(ctx context.Context, job *river.Job[deliveryArgs])
 			if !retry {
 				if err != nil {
 					refused, refusedErr = refused+1, err
+					// An inbox that is gone, or at an address never to be
+					// reached, takes none of the later activities either.
+					gone[inbox] = inboxGone(err)
 				} else {
 					delivered++
 				}
@@ -260,6 +268,13 @@ func (w *deliveryWorker) continueWith(ctx context.Context, job *river.Job[delive
 		_, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job)
 		return err
 	})
+}
+
+// inboxGone reports whether a delivery's error says its inbox takes
+// nothing more: 410 Gone, or an address colearn does not deliver to.
+func inboxGone(err error) bool {
+	var status *federation.StatusError
+	return errors.As(err, &status) && status.StatusCode == http.StatusGone || errors.Is(err, federation.ErrForbiddenAddress)
 }
 
 // outcome judges the answer of one inbox: whether to retry it, the

@@ -457,3 +457,46 @@ func TestDeliveryOfSeveralActivitiesRetriesWhatFailed(t *testing.T) {
 		t.Errorf("continuation job of two and three for bob alone: %d (%v), want 1", jobs, err)
 	}
 }
+
+// An inbox that answers 410 Gone to the first of a job's activities is
+// sent none of the others, and reported gone once; the other inbox of the
+// job still gets all three.
+func TestGoneInboxGetsNoMoreOfAJobsActivities(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	var goneRequests atomic.Int64
+	s := newSink(t, keyResolver{federation.MainKey(b.actorIRI): b.pub}, nil)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/users/gone/inbox" {
+			goneRequests.Add(1)
+			w.WriteHeader(http.StatusGone)
+			return
+		}
+		s.serve(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	var reported atomic.Int64
+	o := b.start(t, func(c *Config) {
+		c.GoneFunc = func(context.Context, string) error { reported.Add(1); return nil }
+	})
+	inboxes := []string{srv.URL + "/users/gone/inbox", srv.URL + "/users/ann/inbox"}
+	err := pgx.BeginFunc(ctx, b.pool, func(tx pgx.Tx) error {
+		ctx := DeferFanouts(ctx)
+		for i := range 3 {
+			if err := o.Publish(ctx, tx, b.activity(i, inboxes...)); err != nil {
+				return err
+			}
+		}
+		return o.FlushFanouts(ctx, tx)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "ann's three", func() bool { return len(s.delivered()) == 3 })
+	waitFor(t, 10*time.Second, "the job completed", func() bool { return b.jobStates(t)["completed"] == 1 })
+	time.Sleep(100 * time.Millisecond) // room for a wrong extra request
+	if n, r := goneRequests.Load(), reported.Load(); n != 1 || r != 1 {
+		t.Errorf("the gone inbox got %d requests and was reported %d times, want 1 and 1", n, r)
+	}
+}

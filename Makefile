@@ -9,7 +9,7 @@ run:
 	go run ./cmd/colearn serve --dev
 
 test: interop/fedify/node_modules interop/vc/node_modules
-	go test ./...
+	go test -timeout=20m ./...
 
 interop/fedify/node_modules: interop/fedify/package-lock.json
 	npm ci --prefix interop/fedify --no-audit --no-fund

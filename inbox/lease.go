@@ -15,10 +15,18 @@ import (
 // process that died are taken over after leaseTTL.
 const (
 	leaseTTL    = time.Minute
-	leaseBatch  = 32 // activities read at a time under one lease
+	leaseBatch  = 32 // activities read at a time under one lease, at most
 	leaseRounds = 4  // reads per lease before the actor goes back in line
 	maxFetches  = 4  // remote documents one activity may need
+	// heldActivities bounds the activities all of a process's workers
+	// hold read at once (each read is at most this ÷ Workers, and at
+	// most leaseBatch): bodies may be large, and more workers must not
+	// mean more of them in memory.
+	heldActivities = 2048
 )
+
+// readBatch is how many activities a worker reads at a time.
+func (p *Processor) readBatch() int { return max(1, min(leaseBatch, heldActivities/p.Workers)) }
 
 // claimActors takes leases on up to $1 actors that have due activities and
 // no live lease, those with the oldest due activity first, and reads each
@@ -79,7 +87,7 @@ type claimed struct {
 // at once never get the same actor: the lease row is taken by whichever
 // insert comes first, and the other's conditional update finds it live.
 func (p *Processor) claim(ctx context.Context, n int) ([]claimed, error) {
-	rows, err := p.Pool.Query(ctx, claimActors, n, p.holder, leaseTTL.String(), leaseBatch)
+	rows, err := p.Pool.Query(ctx, claimActors, n, p.holder, leaseTTL.String(), p.readBatch())
 	if err != nil {
 		return nil, fmt.Errorf("claim inbox actors: %w", err)
 	}

@@ -219,7 +219,7 @@ func (p *Processor) work(ctx context.Context, c claimed) {
 	for round := range leaseRounds {
 		if round > 0 || len(batch) == 0 {
 			var err error
-			batch, err = p.next(ctx, actor, after, leaseBatch)
+			batch, err = p.next(ctx, actor, after, p.readBatch())
 			if err != nil {
 				if ctx.Err() == nil {
 					p.Logger.Error("reading inbox activities failed", "actor", actor, "err", err)

@@ -78,6 +78,25 @@ func (w *deliveryWorker) NextRetry(job *river.Job[deliveryArgs]) time.Time {
 	return time.Now().Add(w.retryDelay(len(job.Errors) + job.Args.Failures + 1))
 }
 
+// deliverySetWorker works the jobs of several activities (their own kind,
+// deliverySetArgs) as deliveryWorker does.
+type deliverySetWorker struct {
+	river.WorkerDefaults[deliverySetArgs]
+	delivery *deliveryWorker
+}
+
+func (s *deliverySetWorker) Work(ctx context.Context, job *river.Job[deliverySetArgs]) error {
+	return s.delivery.Work(ctx, asDelivery(job))
+}
+
+func (s *deliverySetWorker) NextRetry(job *river.Job[deliverySetArgs]) time.Time {
+	return s.delivery.NextRetry(asDelivery(job))
+}
+
+func asDelivery(job *river.Job[deliverySetArgs]) *river.Job[deliveryArgs] {
+	return &river.Job[deliveryArgs]{JobRow: job.JobRow, Args: deliveryArgs(job.Args)}
+}
+
 // sending is one activity of a job, ready to sign.
 type sending struct {
 	id     string
@@ -125,8 +144,8 @@ func (w *deliveryWorker) Work(ctx context.Context, job *river.Job[deliveryArgs])
 	// inbox that fails an activity is not sent the later ones in this job:
 	// they wait with it, so that it still receives them in order.
 	left := make(map[string][]string, len(sends)) // activity → inboxes failed or not tried
-	stopped := make(map[string]bool) // failed: later activities wait with it
-	gone := make(map[string]bool)    // takes nothing more: later activities are not sent
+	stopped := make(map[string]bool)              // failed: later activities wait with it
+	gone := make(map[string]bool)                 // takes nothing more: later activities are not sent
 	var lastErr, refusedErr error
 	var retryAfter time.Duration
 	sent, delivered, refused, failed := 0, 0, 0, 0
@@ -222,10 +241,9 @@ func (w *deliveryWorker) prepare(ctx context.Context, ids []string, host string)
 }
 
 // continueWith completes job and enqueues, in the same transaction, jobs
-// for what is left: the inboxes each activity failed or did not reach yet,
-// activities with the same inboxes left in one job, in their order. They
-// run after the backoff (or Retry-After if longer) when anything failed,
-// at once otherwise.
+// for what is left: each inbox with the activities from the first it
+// failed or did not reach yet, in order. They run after the backoff (or
+// Retry-After if longer) when anything failed, at once otherwise.
 func (w *deliveryWorker) continueWith(ctx context.Context, job *river.Job[deliveryArgs], since time.Time, sends []sending, left map[string][]string, failed bool, retryAfter time.Duration) error {
 	client, err := river.ClientFromContextSafely[pgx.Tx](ctx)
 	if err != nil {
@@ -241,25 +259,38 @@ func (w *deliveryWorker) continueWith(ctx context.Context, job *river.Job[delive
 		failures++
 		at = at.Add(max(w.retryDelay(failures), retryAfter))
 	}
+	// What an inbox has left is always the rest of the job from one
+	// activity on (the first it failed or did not reach: it is sent none
+	// after it), so each inbox goes on in one job with that rest, in order;
+	// inboxes left from the same activity share the job.
+	from := make(map[string]int) // inbox → index in sends of its first activity left
+	var inboxes []string         // in the job's order
+	for k, a := range sends {
+		for _, inbox := range left[a.id] {
+			if _, ok := from[inbox]; !ok {
+				from[inbox] = k
+				inboxes = append(inboxes, inbox)
+			}
+		}
+	}
 	var params []river.InsertManyParams
-	byInboxes := make(map[string]int) // inboxes left, joined → index in params
-	for _, a := range sends {
-		inboxes := left[a.id]
-		if len(inboxes) == 0 {
+	byFirst := make(map[int]int) // first activity → index in params
+	for _, inbox := range inboxes {
+		k := from[inbox]
+		if i, ok := byFirst[k]; ok {
+			params[i].Args.(*deliveryArgs).Inboxes = append(params[i].Args.(*deliveryArgs).Inboxes, inbox)
 			continue
 		}
-		k := strings.Join(inboxes, "\n")
-		if i, ok := byInboxes[k]; ok {
-			next := params[i].Args.(deliveryArgs)
-			next.More = append(next.More, a.id)
-			params[i].Args = next
-			continue
+		byFirst[k] = len(params)
+		rest := make([]string, 0, len(sends)-k-1)
+		for _, a := range sends[k+1:] {
+			rest = append(rest, a.id)
 		}
-		byInboxes[k] = len(params)
-		params = append(params, river.InsertManyParams{
-			Args:       deliveryArgs{ActivityID: a.id, Inboxes: inboxes, Failures: failures, Since: since},
-			InsertOpts: &river.InsertOpts{ScheduledAt: at},
-		})
+		next := &deliveryArgs{ActivityID: sends[k].id, More: rest, Inboxes: []string{inbox}, Failures: failures, Since: since}
+		params = append(params, river.InsertManyParams{Args: next, InsertOpts: &river.InsertOpts{ScheduledAt: at}})
+	}
+	for i := range params {
+		params[i].Args = params[i].Args.(*deliveryArgs).insertable()
 	}
 	return pgx.BeginFunc(ctx, w.pool, func(tx pgx.Tx) error {
 		if _, err := client.InsertManyTx(ctx, tx, params); err != nil {

@@ -1,12 +1,14 @@
 package outbox
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -211,7 +213,7 @@ func TestCircuitBreakerPausesFailingHost(t *testing.T) {
 		t.Errorf("jobs %v, want the one job snoozed", st)
 	}
 	var left int
-	if err := b.pool.QueryRow(context.Background(), `SELECT jsonb_array_length(args->'inboxes') FROM river_job WHERE kind = 'outbox_delivery'`).Scan(&left); err != nil || left != len(inboxes) {
+	if err := b.pool.QueryRow(context.Background(), `SELECT jsonb_array_length(args->'inboxes') FROM river_job WHERE kind IN ('outbox_delivery', 'outbox_delivery_set')`).Scan(&left); err != nil || left != len(inboxes) {
 		t.Errorf("the waiting job carries %d inboxes (%v), want %d", left, err, len(inboxes))
 	}
 }
@@ -376,7 +378,7 @@ func TestDeliveryRetriesOnlyFailedInboxes(t *testing.T) {
 		}
 	}
 	var jobs int
-	if err := b.pool.QueryRow(context.Background(), `SELECT count(*) FROM river_job WHERE kind = 'outbox_delivery' AND args->'inboxes' = $1::jsonb AND (args->>'failures')::int = 1`, `["`+inboxes[1]+`"]`).Scan(&jobs); err != nil || jobs != 1 {
+	if err := b.pool.QueryRow(context.Background(), `SELECT count(*) FROM river_job WHERE kind IN ('outbox_delivery', 'outbox_delivery_set') AND args->'inboxes' = $1::jsonb AND (args->>'failures')::int = 1`, `["`+inboxes[1]+`"]`).Scan(&jobs); err != nil || jobs != 1 {
 		t.Errorf("continuation job for bob alone: %d (%v), want 1", jobs, err)
 	}
 }
@@ -450,11 +452,11 @@ func TestDeliveryOfSeveralActivitiesRetriesWhatFailed(t *testing.T) {
 		t.Errorf("bob's inbox got %d requests, want 4 (one, two refused, two, three)", n)
 	}
 	var jobs int
-	err = b.pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = 'outbox_delivery'
+	err = b.pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = 'outbox_delivery_set'
 		AND args->>'activity_id' = $1 AND args->'more' = $2::jsonb AND args->'inboxes' = $3::jsonb AND (args->>'failures')::int = 1`,
 		acts[1].ID, `["`+acts[2].ID+`"]`, `["`+inboxes[1]+`"]`).Scan(&jobs)
 	if err != nil || jobs != 1 {
-		t.Errorf("continuation job of two and three for bob alone: %d (%v), want 1", jobs, err)
+		t.Errorf("continuation job of two and three for bob alone, of the kind old processes do not take: %d (%v), want 1", jobs, err)
 	}
 }
 
@@ -498,5 +500,67 @@ func TestGoneInboxGetsNoMoreOfAJobsActivities(t *testing.T) {
 	time.Sleep(100 * time.Millisecond) // room for a wrong extra request
 	if n, r := goneRequests.Load(), reported.Load(); n != 1 || r != 1 {
 		t.Errorf("the gone inbox got %d requests and was reported %d times, want 1 and 1", n, r)
+	}
+}
+
+// Two inboxes fail at different activities of one job: ann the first
+// (three times), bob the second (once). Each still receives all three in
+// order, and nothing twice.
+func TestDeliveryOfSeveralActivitiesKeepsEachInboxInOrder(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	var mu sync.Mutex
+	refusals := map[string]int{"/users/ann/inbox activities/0": 3, "/users/bob/inbox activities/1": 1}
+	s := newSink(t, keyResolver{federation.MainKey(b.actorIRI): b.pub}, nil)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			t.Error(err)
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		mu.Lock()
+		refuse := false
+		for k, n := range refusals {
+			path, activity, _ := strings.Cut(k, " ")
+			if n > 0 && r.URL.Path == path && strings.Contains(string(body), activity+`"`) {
+				refusals[k], refuse = n-1, true
+			}
+		}
+		mu.Unlock()
+		if refuse {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		s.serve(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	o := b.start(t, nil)
+	inboxes := []string{srv.URL + "/users/ann/inbox", srv.URL + "/users/bob/inbox"}
+	var want []string
+	err := pgx.BeginFunc(ctx, b.pool, func(tx pgx.Tx) error {
+		ctx := DeferFanouts(ctx)
+		for i := range 3 {
+			a := b.activity(i, inboxes...)
+			want = append(want, string(a.Body))
+			if err := o.Publish(ctx, tx, a); err != nil {
+				return err
+			}
+		}
+		return o.FlushFanouts(ctx, tx)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 20*time.Second, "six deliveries", func() bool { return len(s.delivered()) == 6 })
+	time.Sleep(100 * time.Millisecond) // room for a wrong extra delivery
+	got := map[string][]string{}
+	for _, r := range s.delivered() {
+		got[r.Path] = append(got[r.Path], r.Body)
+	}
+	for _, p := range []string{"/users/ann/inbox", "/users/bob/inbox"} {
+		if !slices.Equal(got[p], want) {
+			t.Errorf("%s received, in order:\n%q\nwant\n%q", p, got[p], want)
+		}
 	}
 }

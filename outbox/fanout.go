@@ -97,14 +97,17 @@ func (w *fanoutWorker) targets(ctx context.Context, tx pgx.Tx, args fanoutArgs) 
 const maxDeliveriesPerJob = 100
 
 // deliveryJobs returns the delivery jobs that send every activity of ids to
-// every inbox of batches (each of one host): per batch, the activities in
-// order, as many in one job as maxDeliveriesPerJob allows.
+// every inbox of batches (each of one host). Every job carries all the
+// activities, in order, so that each inbox receives them in that order
+// from one job; a batch's inboxes are split so that a job holds at most
+// maxDeliveriesPerJob deliveries (at least one inbox).
 func deliveryJobs(ids []string, batches [][]string) []river.InsertManyParams {
+	per := max(maxDeliveriesPerJob/max(len(ids), 1), 1)
 	var params []river.InsertManyParams
 	for _, batch := range batches {
-		per := max(maxDeliveriesPerJob/max(len(batch), 1), 1)
-		for chunk := range slices.Chunk(ids, per) {
-			params = append(params, river.InsertManyParams{Args: deliveryArgs{ActivityID: chunk[0], More: slices.Clone(chunk[1:]), Inboxes: batch}})
+		for inboxes := range slices.Chunk(batch, per) {
+			a := deliveryArgs{ActivityID: ids[0], More: slices.Clone(ids[1:]), Inboxes: inboxes}
+			params = append(params, river.InsertManyParams{Args: a.insertable()})
 		}
 	}
 	return params

@@ -274,7 +274,7 @@ func stages(b *testing.B, bd *bundle, id string, committed time.Time) string {
 	err := bd.pool.QueryRow(context.Background(), `
 		SELECT (SELECT attempted_at FROM river_job WHERE kind = 'outbox_fanout' AND args->>'activity_id' = $1),
 		       min(attempted_at), max(attempted_at), count(*)
-		FROM river_job WHERE kind = 'outbox_delivery' AND args->>'activity_id' = $1`, id).Scan(&fanoutAt, &firstAt, &lastAt, &jobs)
+		FROM river_job WHERE kind IN ('outbox_delivery', 'outbox_delivery_set') AND args->>'activity_id' = $1`, id).Scan(&fanoutAt, &firstAt, &lastAt, &jobs)
 	if err != nil {
 		b.Fatal(err)
 	}

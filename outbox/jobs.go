@@ -76,6 +76,26 @@ func (deliveryArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: queueDelivery, MaxAttempts: MaxAttempts}
 }
 
+// deliverySetArgs is a deliveryArgs with further activities (More). It is a
+// kind of its own so that a process older than jobs of several activities,
+// which would send ActivityID alone and complete the job, never works one:
+// River hands such a process's fetch of an unknown kind back as a failed
+// attempt, and the job is retried until a process that knows it takes it.
+type deliverySetArgs deliveryArgs
+
+func (deliverySetArgs) Kind() string { return "outbox_delivery_set" }
+
+func (deliverySetArgs) InsertOpts() river.InsertOpts { return deliveryArgs{}.InsertOpts() }
+
+// insertable returns a as the job to insert: of its own kind when it
+// carries several activities.
+func (a deliveryArgs) insertable() river.JobArgs {
+	if len(a.More) > 0 {
+		return deliverySetArgs(a)
+	}
+	return a
+}
+
 // activityIDs returns the ids of the activities the job sends, in order.
 func (a deliveryArgs) activityIDs() []string { return append([]string{a.ActivityID}, a.More...) }
 

@@ -122,7 +122,7 @@ func (b *bundle) publish(t testing.TB, o *Outbox, a Activity) {
 // jobStates counts delivery jobs by River state.
 func (b *bundle) jobStates(t testing.TB) map[string]int {
 	t.Helper()
-	rows, err := b.pool.Query(context.Background(), `SELECT state::text, count(*)::int FROM river_job WHERE kind = 'outbox_delivery' GROUP BY state`)
+	rows, err := b.pool.Query(context.Background(), `SELECT state::text, count(*)::int FROM river_job WHERE kind IN ('outbox_delivery', 'outbox_delivery_set') GROUP BY state`)
 	if err != nil {
 		t.Fatal(err)
 	}

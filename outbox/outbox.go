@@ -44,9 +44,14 @@ type Activity struct {
 
 // Config configures an Outbox.
 type Config struct {
-	Pool   *pgxpool.Pool
-	Keys   *federation.KeyStore
-	Client *federation.Client
+	Pool *pgxpool.Pool
+	// QueuePool, when set, is where River runs its own statements (fetching
+	// jobs, completing them, its maintenance, its LISTEN); the default is
+	// Pool. Jobs enqueued in a caller's transaction stay in that
+	// transaction. It must reach the same database as Pool.
+	QueuePool *pgxpool.Pool
+	Keys      *federation.KeyStore
+	Client    *federation.Client
 	// Logger receives delivery outcomes and River's own logs (default: discard).
 	Logger *slog.Logger
 	// Workers is how many delivery jobs run at once in this process
@@ -118,7 +123,7 @@ func New(cfg Config) (*Outbox, error) {
 	workers := river.NewWorkers()
 	activities := newActivities(cfg.Pool)
 	river.AddWorker(workers, &fanoutWorker{pool: cfg.Pool, activities: activities})
-	river.AddWorker(workers, &deliveryWorker{
+	delivery := &deliveryWorker{
 		pool:        cfg.Pool,
 		outcomeFunc: cfg.OutcomeFunc,
 		keys:        cfg.Keys,
@@ -129,8 +134,14 @@ func New(cfg Config) (*Outbox, error) {
 		blocked:     cfg.DomainBlockedFunc,
 		breaker:     newBreaker(cfg.Pool),
 		activities:  activities,
-	})
-	rc, err := river.NewClient(riverpgxv5.New(cfg.Pool), &river.Config{
+	}
+	river.AddWorker(workers, delivery)
+	river.AddWorker(workers, &deliverySetWorker{delivery: delivery})
+	queuePool := cfg.Pool
+	if cfg.QueuePool != nil {
+		queuePool = cfg.QueuePool
+	}
+	rc, err := river.NewClient(riverpgxv5.New(queuePool), &river.Config{
 		Logger:  cfg.Logger,
 		Workers: workers,
 		Queues: map[string]river.QueueConfig{
@@ -238,7 +249,7 @@ func (o *Outbox) Pending(ctx context.Context) (int64, error) {
 		SELECT coalesce(sum(greatest(jsonb_array_length(coalesce(args->'inboxes', '[]'::jsonb)), 1)
 			* (1 + jsonb_array_length(coalesce(args->'more', '[]'::jsonb)))), 0)::bigint
 		FROM river_job
-		WHERE kind = 'outbox_delivery' AND state IN ('available', 'scheduled', 'retryable', 'running', 'pending')`).Scan(&n)
+		WHERE kind IN ('outbox_delivery', 'outbox_delivery_set') AND state IN ('available', 'scheduled', 'retryable', 'running', 'pending')`).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("count pending deliveries: %w", err)
 	}

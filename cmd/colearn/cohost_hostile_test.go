@@ -88,7 +88,7 @@ func answered(t *testing.T, p *peertest.Peer, act *peertest.Actor, typ string) {
 func deliveryJobsTo(t *testing.T, ti *testInstance, inbox string) int {
 	t.Helper()
 	var n int
-	if err := ti.pool.QueryRow(t.Context(), `SELECT count(*) FROM river_job WHERE kind = 'outbox_delivery' AND args::text LIKE '%"' || $1 || '"%'`,
+	if err := ti.pool.QueryRow(t.Context(), `SELECT count(*) FROM river_job WHERE kind IN ('outbox_delivery', 'outbox_delivery_set') AND args::text LIKE '%"' || $1 || '"%'`,
 		inbox).Scan(&n); err != nil {
 		t.Fatal(err)
 	}

@@ -180,7 +180,7 @@ func TestCourseAcrossThreeInstances(t *testing.T) {
 		return err == nil, nil
 	})
 	var toC int
-	if err := a.pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = 'outbox_delivery' AND coalesce(args->>'inboxes', args->>'inbox') LIKE $1
+	if err := a.pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind IN ('outbox_delivery', 'outbox_delivery_set') AND coalesce(args->>'inboxes', args->>'inbox') LIKE $1
 		AND args->>'activity_id' IN (SELECT id FROM outbox_activities WHERE body LIKE '%' || $2 || '%')`,
 		"%"+c.addr+"%", ann.IRI).Scan(&toC); err != nil {
 		t.Fatal(err)

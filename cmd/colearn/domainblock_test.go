@@ -230,7 +230,7 @@ func TestReportsAndDomainBlocksAcrossInstances(t *testing.T) {
 		}
 		eventually(t, "the delivery to B cancelled", 15*time.Second, func() (bool, error) {
 			var state string
-			err := a.pool.QueryRow(ctx, `SELECT state::text FROM river_job WHERE kind = 'outbox_delivery' AND (args->'inboxes')::text LIKE '%' || $1 || '%'
+			err := a.pool.QueryRow(ctx, `SELECT state::text FROM river_job WHERE kind IN ('outbox_delivery', 'outbox_delivery_set') AND (args->'inboxes')::text LIKE '%' || $1 || '%'
 				AND args->>'activity_id' IN (SELECT id FROM outbox_activities WHERE body LIKE '%' || $2 || '%')`, b.addr, ann2.IRI).Scan(&state)
 			return state == "cancelled", err
 		})

@@ -48,7 +48,7 @@ func TestMemberServerDownGetsEverythingLater(t *testing.T) {
 	// The deliveries fail and are retried while B is away.
 	eventually(t, "failed delivery attempts to B", 15*time.Second, func() (bool, error) {
 		var retried int
-		err := a.pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = 'outbox_delivery'
+		err := a.pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind IN ('outbox_delivery', 'outbox_delivery_set')
 			AND coalesce(args->>'inboxes', args->>'inbox') LIKE '%' || $1 || '%' AND attempt >= 2 AND state <> 'completed'`, b.addr).Scan(&retried)
 		return retried == len(posts), err
 	})

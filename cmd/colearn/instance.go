@@ -28,8 +28,10 @@ import (
 // workers and HTTP handler. Several can live in one process (the federation
 // tests run three), since nothing is global.
 type instance struct {
-	cfg       config
-	pool      *pgxpool.Pool
+	cfg  config
+	pool *pgxpool.Pool
+	// queuePool is River's own (queue_pool.go).
+	queuePool *pgxpool.Pool
 	log       *slog.Logger
 	urls      federation.URLs
 	courses   *courses.Store
@@ -86,8 +88,19 @@ func newInstance(ctx context.Context, cfg config, pool *pgxpool.Pool, log *slog.
 	})
 	in.resolver = federation.NewResolver(pool, in.client, in.urls, in.keys)
 	in.verifier = &federation.Verifier{Keys: in.resolver, Host: in.urls.Host, Window: cfg.SignatureWindow, DomainBlockedFunc: in.domains.HostBlocked}
+	queuePool, err := newQueuePool(ctx, pool)
+	if err != nil {
+		return nil, err
+	}
+	in.queuePool = queuePool
+	ready := false
+	defer func() {
+		if !ready {
+			queuePool.Close()
+		}
+	}()
 	ob, err := outbox.New(outbox.Config{
-		Pool: pool, Keys: in.keys, Client: in.client, Logger: log,
+		Pool: pool, QueuePool: in.queuePool, Keys: in.keys, Client: in.client, Logger: log,
 		GoneFunc: func(ctx context.Context, inbox string) error {
 			_, err := in.courses.RemoveGone(ctx, pool, inbox)
 			return err
@@ -105,7 +118,7 @@ func newInstance(ctx context.Context, cfg config, pool *pgxpool.Pool, log *slog.
 		return nil, err
 	}
 	in.outbox = ob
-	in.metrics.gaugeFunc("colearn_delivery_pending", "Deliveries (one per inbox) queued or running.", ob.Pending)
+	in.metrics.gaugeFunc("colearn_delivery_pending", "Deliveries (one per activity and inbox) queued or running.", ob.Pending)
 	in.metrics.reg.MustRegister(
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "colearn_requests_in_flight", Help: "HTTP requests being answered now."},
 			func() float64 { return float64(in.foreground.InFlight()) }),
@@ -164,6 +177,7 @@ func newInstance(ctx context.Context, cfg config, pool *pgxpool.Pool, log *slog.
 		defer in.workers.Done()
 		in.docs.Listen(runCtx, pool, log)
 	}()
+	ready = true
 	return in, nil
 }
 
@@ -233,6 +247,7 @@ func (in *instance) Close() {
 		in.log.Warn("stopping delivery workers", "err", err)
 	}
 	in.web.Close()
+	in.queuePool.Close()
 }
 
 // inboxRetention maps the --inbox-retention flag onto the processor's

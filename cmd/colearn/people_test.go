@@ -77,7 +77,7 @@ func fedifyWaitFollowers(t *testing.T, ti *testInstance, user string, want ...st
 func (ti *testInstance) deliveredInboxes(t *testing.T, activityID string) []string {
 	t.Helper()
 	rows, err := ti.pool.Query(t.Context(), `SELECT coalesce(args->>'inbox', ''), coalesce(args->'inboxes', '[]'::jsonb)
-		FROM river_job WHERE kind = 'outbox_delivery' AND args->>'activity_id' = $1`, activityID)
+		FROM river_job WHERE kind IN ('outbox_delivery', 'outbox_delivery_set') AND args->>'activity_id' = $1`, activityID)
 	if err != nil {
 		t.Fatal(err)
 	}

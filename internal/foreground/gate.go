@@ -15,10 +15,10 @@
 // backlog holds the very posts whose Announces are to be delivered, and
 // applying one costs a fraction of a signature. So the inbox processor
 // tells the Gate of each activity it applies (Working), and a backlog
-// being applied counts as busy.
+// being applied (Busy activities within 100 ms) counts as busy.
 //
-// So while the instance is busy (at least Busy requests in flight, or an
-// activity applied, within the last 100 ms), a Gate
+// So while the instance is busy (at least Busy requests in flight, or Busy
+// activities applied, within the last 100 ms), a Gate
 // admits background operations one at a time, at most one per Interval;
 // when it is not busy, it admits them at once. Background work never
 // stops: under any load it keeps its bounded share. Mastodon's Sidekiq
@@ -63,6 +63,8 @@ type Gate struct {
 	inflight  atomic.Int64
 	busySince atomic.Int64 // unix nanoseconds when a request last found the instance busy
 	paced     atomic.Int64 // background operations that waited, for metrics
+	workFrom  atomic.Int64 // unix nanoseconds when the current count of Working calls began
+	workN     atomic.Int64 // Working calls since workFrom
 
 	mu   sync.Mutex
 	next time.Time // when the next paced operation may start
@@ -79,10 +81,20 @@ func (g *Gate) Handler(next http.Handler) http.Handler {
 	})
 }
 
-// Working tells g that foreground work other than a request is going on
-// (an incoming activity was just applied): the instance counts as busy for
-// the quiet period after.
-func (g *Gate) Working() { g.busySince.Store(time.Now().UnixNano()) }
+// Working tells g that foreground work other than a request was done (an
+// incoming activity was just applied). Busy of them within a quiet period
+// make the instance busy, as many requests in flight do; a trickle does
+// not.
+func (g *Gate) Working() {
+	now := time.Now().UnixNano()
+	if now-g.workFrom.Load() > int64(quiet) {
+		g.workFrom.Store(now)
+		g.workN.Store(0)
+	}
+	if g.workN.Add(1) >= g.limit() {
+		g.busySince.Store(now)
+	}
+}
 
 // InFlight is the number of requests running now.
 func (g *Gate) InFlight() int64 { return g.inflight.Load() }

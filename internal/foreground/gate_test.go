@@ -122,7 +122,9 @@ func TestGatePacesWhileActivitiesAreApplied(t *testing.T) {
 	g := &Gate{Busy: 3, Interval: time.Hour}
 	stop := make(chan struct{})
 	done := make(chan struct{})
-	g.Working()
+	for range g.Busy {
+		g.Working()
+	}
 	go func() {
 		defer close(done)
 		for {
@@ -130,7 +132,7 @@ func TestGatePacesWhileActivitiesAreApplied(t *testing.T) {
 			select {
 			case <-stop:
 				return
-			case <-time.After(10 * time.Millisecond):
+			case <-time.After(2 * time.Millisecond):
 			}
 		}
 	}()
@@ -155,5 +157,26 @@ func TestGatePacesWhileActivitiesAreApplied(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("the waiting operation was not released when applying stopped")
+	}
+}
+
+// A trickle of applied activities (fewer than Busy within the quiet
+// period) does not make the instance busy.
+func TestGateIgnoresATrickleOfAppliedActivities(t *testing.T) {
+	g := &Gate{Busy: 3, Interval: 10 * time.Millisecond}
+	for range 5 {
+		g.Working()
+		g.Working() // two within the period: below Busy
+		// Were the instance busy, the first would take the turn and the
+		// second wait for the next.
+		for range 2 {
+			if err := g.Wait(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		time.Sleep(quiet + 20*time.Millisecond)
+	}
+	if g.Paced() != 0 {
+		t.Errorf("paced %d operations during a trickle, want 0", g.Paced())
 	}
 }

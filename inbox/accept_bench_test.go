@@ -100,7 +100,7 @@ func BenchmarkInboxAccept(b *testing.B) {
 		Verifier:     &federation.Verifier{Keys: keys},
 		URLs:         federation.URLs{Scheme: "http", Host: host},
 		AcceptedFunc: func(string) { accepted.Add(1) },
-		WakeFunc:     func() {},
+		WakeFunc:     func(string) {},
 	}
 	r := chi.NewRouter()
 	h.Routes(r)

@@ -39,8 +39,9 @@ type Handler struct {
 	SignatureFailureFunc func(reason string)
 	// AcceptedFunc is told the type of every newly stored activity.
 	AcceptedFunc func(activityType string)
-	// WakeFunc is called after an activity is stored, to have it applied.
-	WakeFunc func()
+	// WakeFunc is called with the actor of an activity just stored, to have
+	// it applied.
+	WakeFunc func(actor string)
 
 	startOnce sync.Once
 	batch     *batcher
@@ -165,7 +166,7 @@ func (h *Handler) receive(w http.ResponseWriter, r *http.Request, recipient stri
 		h.AcceptedFunc(env.Type)
 	}
 	if fresh && h.WakeFunc != nil {
-		h.WakeFunc()
+		h.WakeFunc(env.Actor)
 	}
 	w.WriteHeader(http.StatusAccepted)
 }

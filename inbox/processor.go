@@ -81,6 +81,9 @@ type Processor struct {
 	holder   string // this process's name in inbox_actor_leases
 	hosts    *hostBudget
 	applier  *applier
+	// working holds the actors whose leases this process's workers hold.
+	workingMu sync.Mutex
+	working   map[string]bool
 	// oneByOne turns the bulk path for Creates off (create_bulk.go), for
 	// the test that compares the two.
 	oneByOne bool
@@ -110,9 +113,37 @@ func (p *Processor) Wake() {
 	}
 }
 
+// WakeFor tells the processor that actor has a new activity waiting. When
+// one of this process's workers holds actor's lease, nothing needs to
+// happen: that worker's next read finds the activity, and if that read
+// came too early and gave the lease back, the worker's end wakes the
+// processor. Otherwise it wakes the processor to claim actor. Each claim
+// probes every pending actor, so a busy actor's every activity must not
+// cost one.
+func (p *Processor) WakeFor(actor string) {
+	p.init()
+	p.workingMu.Lock()
+	held := p.working[actor]
+	p.workingMu.Unlock()
+	if !held {
+		p.Wake()
+	}
+}
+
+func (p *Processor) setWorking(actor string, on bool) {
+	p.workingMu.Lock()
+	defer p.workingMu.Unlock()
+	if on {
+		p.working[actor] = true
+	} else {
+		delete(p.working, actor)
+	}
+}
+
 func (p *Processor) init() {
 	p.initOnce.Do(func() {
 		p.wake = make(chan struct{}, 1)
+		p.working = make(map[string]bool)
 		p.holder = federation.NewID()
 		if p.Workers <= 0 {
 			p.Workers = 256
@@ -166,10 +197,12 @@ func (p *Processor) Run(ctx context.Context) {
 			}
 			for _, c := range actors {
 				slots <- struct{}{}
+				p.setWorking(c.actor, true)
 				workers.Add(1)
 				go func() {
 					defer workers.Done()
 					p.work(ctx, c)
+					p.setWorking(c.actor, false)
 					<-slots
 					p.Wake()
 				}()

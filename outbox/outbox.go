@@ -46,9 +46,10 @@ type Activity struct {
 type Config struct {
 	Pool *pgxpool.Pool
 	// QueuePool, when set, is where River runs its own statements (fetching
-	// jobs, completing them, its maintenance, its LISTEN); the default is
-	// Pool. Jobs enqueued in a caller's transaction stay in that
-	// transaction. It must reach the same database as Pool.
+	// jobs, completing them, its maintenance, its LISTEN), and the
+	// fan-out's and the deliveries' own transactions; the default is Pool.
+	// Jobs enqueued in a caller's transaction stay in that transaction. It
+	// must reach the same database as Pool.
 	QueuePool *pgxpool.Pool
 	Keys      *federation.KeyStore
 	Client    *federation.Client
@@ -122,9 +123,15 @@ func New(cfg Config) (*Outbox, error) {
 	}
 	workers := river.NewWorkers()
 	activities := newActivities(cfg.Pool)
-	river.AddWorker(workers, &fanoutWorker{pool: cfg.Pool, activities: activities})
+	queuePool := cfg.Pool
+	if cfg.QueuePool != nil {
+		queuePool = cfg.QueuePool
+	}
+	// The fan-out's transaction and a delivery's continuation are the
+	// queue's own: they run on its pool.
+	river.AddWorker(workers, &fanoutWorker{pool: queuePool, activities: activities})
 	delivery := &deliveryWorker{
-		pool:        cfg.Pool,
+		pool:        queuePool,
 		outcomeFunc: cfg.OutcomeFunc,
 		keys:        cfg.Keys,
 		client:      cfg.Client,
@@ -137,10 +144,6 @@ func New(cfg Config) (*Outbox, error) {
 	}
 	river.AddWorker(workers, delivery)
 	river.AddWorker(workers, &deliverySetWorker{delivery: delivery})
-	queuePool := cfg.Pool
-	if cfg.QueuePool != nil {
-		queuePool = cfg.QueuePool
-	}
 	rc, err := river.NewClient(riverpgxv5.New(queuePool), &river.Config{
 		Logger:  cfg.Logger,
 		Workers: workers,

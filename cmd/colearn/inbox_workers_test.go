@@ -45,7 +45,9 @@ func TestTwoWorkersShareTheInbox(t *testing.T) {
 	}
 
 	peer := peertest.Start(t)
-	const nActors, perActor = 160, 3
+	// More actors than one process has workers (256), so that both must
+	// claim some.
+	const nActors, perActor = 300, 3
 	var actors []*peertest.Actor
 	for i := range nActors {
 		a := peer.NewActor(fmt.Sprintf("u%d", i))

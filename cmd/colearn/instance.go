@@ -205,7 +205,7 @@ func (in *instance) routes() http.Handler {
 	ib := &inbox.Handler{
 		Pool: in.pool, Verifier: in.verifier, Recipients: in.courses, URLs: in.urls, Logger: in.log,
 		SignatureFailureFunc: in.metrics.signatureFailed, AcceptedFunc: in.metrics.activityAccepted,
-		WakeFunc: in.processor.Wake,
+		WakeFunc: in.processor.WakeFor,
 	}
 	ib.Routes(r)
 	in.inbox = ib

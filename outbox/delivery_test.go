@@ -421,20 +421,7 @@ func TestDeliveryOfSeveralActivitiesRetriesWhatFailed(t *testing.T) {
 	t.Cleanup(srv.Close)
 	o := b.start(t, nil)
 	inboxes := []string{srv.URL + "/users/ann/inbox", srv.URL + "/users/bob/inbox"}
-	var acts []Activity
-	err := pgx.BeginFunc(ctx, b.pool, func(tx pgx.Tx) error {
-		ctx := DeferFanouts(ctx)
-		for i := range 3 {
-			acts = append(acts, b.activity(i, inboxes...))
-			if err := o.Publish(ctx, tx, acts[i]); err != nil {
-				return err
-			}
-		}
-		return o.FlushFanouts(ctx, tx)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	acts := b.publishSet(t, o, 3, inboxes...)
 	waitFor(t, 10*time.Second, "six deliveries", func() bool { return len(s.delivered()) == 6 })
 	waitFor(t, 10*time.Second, "both jobs completed", func() bool { return b.jobStates(t)["completed"] == 2 })
 	time.Sleep(100 * time.Millisecond) // room for a wrong extra delivery
@@ -452,7 +439,7 @@ func TestDeliveryOfSeveralActivitiesRetriesWhatFailed(t *testing.T) {
 		t.Errorf("bob's inbox got %d requests, want 4 (one, two refused, two, three)", n)
 	}
 	var jobs int
-	err = b.pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = 'outbox_delivery_set'
+	err := b.pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = 'outbox_delivery_set'
 		AND args->>'activity_id' = $1 AND args->'more' = $2::jsonb AND args->'inboxes' = $3::jsonb AND (args->>'failures')::int = 1`,
 		acts[1].ID, `["`+acts[2].ID+`"]`, `["`+inboxes[1]+`"]`).Scan(&jobs)
 	if err != nil || jobs != 1 {
@@ -466,7 +453,6 @@ func TestDeliveryOfSeveralActivitiesRetriesWhatFailed(t *testing.T) {
 func TestGoneInboxGetsNoMoreOfAJobsActivities(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	ctx := context.Background()
 	var goneRequests atomic.Int64
 	s := newSink(t, keyResolver{federation.MainKey(b.actorIRI): b.pub}, nil)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -483,18 +469,7 @@ func TestGoneInboxGetsNoMoreOfAJobsActivities(t *testing.T) {
 		c.GoneFunc = func(context.Context, string) error { reported.Add(1); return nil }
 	})
 	inboxes := []string{srv.URL + "/users/gone/inbox", srv.URL + "/users/ann/inbox"}
-	err := pgx.BeginFunc(ctx, b.pool, func(tx pgx.Tx) error {
-		ctx := DeferFanouts(ctx)
-		for i := range 3 {
-			if err := o.Publish(ctx, tx, b.activity(i, inboxes...)); err != nil {
-				return err
-			}
-		}
-		return o.FlushFanouts(ctx, tx)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	b.publishSet(t, o, 3, inboxes...)
 	waitFor(t, 10*time.Second, "ann's three", func() bool { return len(s.delivered()) == 3 })
 	waitFor(t, 10*time.Second, "the job completed", func() bool { return b.jobStates(t)["completed"] == 1 })
 	time.Sleep(100 * time.Millisecond) // room for a wrong extra request
@@ -509,7 +484,6 @@ func TestGoneInboxGetsNoMoreOfAJobsActivities(t *testing.T) {
 func TestDeliveryOfSeveralActivitiesKeepsEachInboxInOrder(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	ctx := context.Background()
 	var mu sync.Mutex
 	refusals := map[string]int{"/users/ann/inbox activities/0": 3, "/users/bob/inbox activities/1": 1}
 	s := newSink(t, keyResolver{federation.MainKey(b.actorIRI): b.pub}, nil)
@@ -538,19 +512,8 @@ func TestDeliveryOfSeveralActivitiesKeepsEachInboxInOrder(t *testing.T) {
 	o := b.start(t, nil)
 	inboxes := []string{srv.URL + "/users/ann/inbox", srv.URL + "/users/bob/inbox"}
 	var want []string
-	err := pgx.BeginFunc(ctx, b.pool, func(tx pgx.Tx) error {
-		ctx := DeferFanouts(ctx)
-		for i := range 3 {
-			a := b.activity(i, inboxes...)
-			want = append(want, string(a.Body))
-			if err := o.Publish(ctx, tx, a); err != nil {
-				return err
-			}
-		}
-		return o.FlushFanouts(ctx, tx)
-	})
-	if err != nil {
-		t.Fatal(err)
+	for _, a := range b.publishSet(t, o, 3, inboxes...) {
+		want = append(want, string(a.Body))
 	}
 	waitFor(t, 20*time.Second, "six deliveries", func() bool { return len(s.delivered()) == 6 })
 	time.Sleep(100 * time.Millisecond) // room for a wrong extra delivery
@@ -563,4 +526,27 @@ func TestDeliveryOfSeveralActivitiesKeepsEachInboxInOrder(t *testing.T) {
 			t.Errorf("%s received, in order:\n%q\nwant\n%q", p, got[p], want)
 		}
 	}
+}
+
+// publishSet publishes n activities to inboxes in one transaction, as the
+// inbox's bulk apply does, so that they share a fan-out and its delivery
+// jobs, and returns them.
+func (b *bundle) publishSet(t testing.TB, o *Outbox, n int, inboxes ...string) []Activity {
+	t.Helper()
+	ctx := context.Background()
+	var acts []Activity
+	err := pgx.BeginFunc(ctx, b.pool, func(tx pgx.Tx) error {
+		ctx := DeferFanouts(ctx)
+		for i := range n {
+			acts = append(acts, b.activity(i, inboxes...))
+			if err := o.Publish(ctx, tx, acts[i]); err != nil {
+				return err
+			}
+		}
+		return o.FlushFanouts(ctx, tx)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return acts
 }

@@ -14,10 +14,12 @@ import (
 // their order). A lease that is not renewed expires, so the actors of a
 // process that died are taken over after leaseTTL.
 const (
-	leaseTTL    = time.Minute
-	leaseBatch  = 32 // activities read at a time under one lease, at most
-	leaseRounds = 4  // reads per lease before the actor goes back in line
-	maxFetches  = 4  // remote documents one activity may need
+	leaseTTL   = time.Minute
+	leaseBatch = 32 // activities read at a time under one lease, at most
+	// leaseActivities is how many activities a lease reads (in reads of
+	// readBatch) before the actor goes back in line.
+	leaseActivities = 4 * leaseBatch
+	maxFetches      = 4 // remote documents one activity may need
 	// heldActivities bounds the activities all of a process's workers
 	// hold read at once (each read is at most this ÷ Workers, and at
 	// most leaseBatch): bodies may be large, and more workers must not
@@ -27,6 +29,11 @@ const (
 
 // readBatch is how many activities a worker reads at a time.
 func (p *Processor) readBatch() int { return max(1, min(leaseBatch, heldActivities/p.Workers)) }
+
+// leaseRounds is how many reads a lease makes: smaller reads do not make
+// an actor go back in line (a claim, which probes every pending actor)
+// more often.
+func (p *Processor) leaseRounds() int { return max(1, leaseActivities/p.readBatch()) }
 
 // claimActors takes leases on up to $1 actors that have due activities and
 // no live lease, those with the oldest due activity first, and reads each

@@ -249,7 +249,7 @@ func (p *Processor) work(ctx context.Context, c claimed) {
 	var known *fetchResult
 	batch := c.first
 	var after int64 // the last seq read under this lease
-	for round := range leaseRounds {
+	for round := range p.leaseRounds() {
 		if round > 0 || len(batch) == 0 {
 			var err error
 			batch, err = p.next(ctx, actor, after, p.readBatch())

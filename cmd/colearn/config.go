@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -23,6 +24,7 @@ type config struct {
 	AuthorizedFetch bool
 	SignatureWindow time.Duration
 	InboxRetention  time.Duration
+	InboxWorkers    int
 	// MetricsListen is where /metrics is served, apart from the public
 	// listener; empty disables it.
 	MetricsListen string
@@ -82,6 +84,11 @@ func serveFlags(fs *flag.FlagSet, c *config) {
 		retention = 336 * time.Hour
 	}
 	fs.DurationVar(&c.InboxRetention, "inbox-retention", retention, "how long applied inbox activities are kept before they are pruned; 0 or less keeps them (COLEARN_INBOX_RETENTION)")
+	workers, err := strconv.Atoi(envOr("COLEARN_INBOX_WORKERS", "256"))
+	if err != nil {
+		workers = 256
+	}
+	fs.IntVar(&c.InboxWorkers, "inbox-workers", workers, "how many remote actors' activities this process applies at once (COLEARN_INBOX_WORKERS)")
 	fs.StringVar(&c.MetricsListen, "metrics-listen", envOr("COLEARN_METRICS_LISTEN", "127.0.0.1:9464"), "address of the Prometheus /metrics listener, apart from the public one; empty disables it (COLEARN_METRICS_LISTEN)")
 	fs.StringVar(&c.ClientAddrHeader, "client-addr-header", envOr("COLEARN_CLIENT_ADDR_HEADER", ""), "header your reverse proxy sets to the client address (e.g. X-Real-IP), used to throttle sign-ins; empty: the connection's address (COLEARN_CLIENT_ADDR_HEADER)")
 	retention, err = time.ParseDuration(envOr("COLEARN_DELIVERY_RETENTION", "24h"))

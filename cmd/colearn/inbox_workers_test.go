@@ -45,9 +45,9 @@ func TestTwoWorkersShareTheInbox(t *testing.T) {
 	}
 
 	peer := peertest.Start(t)
-	// More actors than one process has workers (256), so that both must
-	// claim some.
-	const nActors, perActor = 300, 3
+	// Each process has fewer workers than there are actors, so that both
+	// must claim some.
+	const nActors, perActor = 160, 3
 	var actors []*peertest.Actor
 	for i := range nActors {
 		a := peer.NewActor(fmt.Sprintf("u%d", i))
@@ -133,7 +133,7 @@ type workerProcess struct {
 // test ends.
 func startWorker(t *testing.T, bin, url, host string) *workerProcess {
 	t.Helper()
-	w := &workerProcess{cmd: exec.Command(bin, "worker", "--dev", "--host", host, "--database-url", url, "--log-level", "debug"),
+	w := &workerProcess{cmd: exec.Command(bin, "worker", "--dev", "--host", host, "--database-url", url, "--log-level", "debug", "--inbox-workers", "16"),
 		out: &lockedBuffer{}, exited: make(chan struct{})}
 	w.cmd.Env = e2eEnv()
 	w.cmd.Stdout, w.cmd.Stderr = w.out, w.out

@@ -136,7 +136,7 @@ func newInstance(ctx context.Context, cfg config, pool *pgxpool.Pool, log *slog.
 	in.processor = &inbox.Processor{
 		Pool: pool, Courses: in.courses, Fetcher: in.resolver, Sender: in.sender, URLs: in.urls, Logger: log,
 		Badges:    in.badges,
-		Retention: inboxRetention(cfg.InboxRetention),
+		Retention: inboxRetention(cfg.InboxRetention), Workers: cfg.InboxWorkers,
 		AppliedFunc: func(activityType string, took time.Duration) {
 			in.metrics.activityApplied(activityType, took)
 			in.foreground.Working() // a backlog being applied goes before deliveries

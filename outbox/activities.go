@@ -105,6 +105,8 @@ func (a *activities) getMany(ctx context.Context, ids []string) (map[string]*sto
 	case 0:
 		return out, nil
 	case 1:
+		// A post's jobs for many hosts start together, each missing the
+		// same one activity: get joins their reads into one query.
 		s, err := a.get(ctx, missing[0])
 		if errors.Is(err, errNoActivity) {
 			return out, nil

@@ -32,8 +32,8 @@ import (
 //
 // Only what failed is retried: when some deliveries succeed, the job
 // completes and continuation jobs (deliveryArgs.Failures, Since) carry the
-// rest, each activity with the inboxes it has left. When all fail, River
-// retries the job itself.
+// rest: each inbox with the job's activities from the first it has left.
+// When all fail, River retries the job itself.
 //
 // Fresh deliveries are not starved by retries: River fetches by priority,
 // then scheduled_at, and a retry is scheduled into the future, so at any
@@ -141,54 +141,47 @@ func (w *deliveryWorker) Work(ctx context.Context, job *river.Job[deliveryArgs])
 	}
 
 	// Each activity goes to each inbox, activities in the job's order. An
-	// inbox that fails an activity is not sent the later ones in this job:
-	// they wait with it, so that it still receives them in order.
-	left := make(map[string][]string, len(sends)) // activity → inboxes failed or not tried
-	stopped := make(map[string]bool)              // failed: later activities wait with it
-	gone := make(map[string]bool)                 // takes nothing more: later activities are not sent
+	// inbox that fails an activity is sent none of the later ones in this
+	// job: what it has left is the rest of the job from that activity on,
+	// so that it still receives them in order.
+	from := make(map[string]int)  // inbox → index in sends of the first activity it has left
+	gone := make(map[string]bool) // takes nothing more: 410 Gone, forbidden address
 	var lastErr, refusedErr error
 	var retryAfter time.Duration
 	sent, delivered, refused, failed := 0, 0, 0, 0
-	halted := false
+	halted := false // shutting down, out of budget, or the host paused: nothing more is sent
 	deadline := time.Now().Add(jobBudget)
-	for _, a := range sends {
+	for k, a := range sends {
 		for _, inbox := range inboxes {
 			if hostOf(inbox) != host {
 				w.log.WarnContext(ctx, "delivery job mixes hosts", "activity", a.id, "inbox", inbox)
 				continue
 			}
-			if gone[inbox] {
-				refused++
+			if _, waiting := from[inbox]; waiting || gone[inbox] {
 				continue
 			}
-			if !halted && (ctx.Err() != nil || sent > 0 && time.Now().After(deadline)) {
-				halted = true
-			}
-			if halted || stopped[inbox] {
-				left[a.id] = append(left[a.id], inbox)
+			halted = halted || ctx.Err() != nil || sent > 0 && time.Now().After(deadline)
+			if halted {
+				from[inbox] = k
 				continue
 			}
 			err := w.client.Post(ctx, inbox, a.body, a.signer)
 			sent++
-			retry, ra, paused := w.outcome(ctx, job, a.id, host, inbox, err)
-			if !retry {
-				if err != nil {
-					refused, refusedErr = refused+1, err
-					// An inbox that is gone, or at an address never to be
-					// reached, takes none of the later activities either.
-					gone[inbox] = inboxGone(err)
-				} else {
-					delivered++
-				}
-				continue
+			v := w.outcome(ctx, job, a.id, host, inbox, err)
+			switch {
+			case err == nil:
+				delivered++
+			case !v.retry:
+				refused, refusedErr = refused+1, err
+				gone[inbox] = v.gone
+			default:
+				failed, lastErr, retryAfter = failed+1, err, max(retryAfter, v.retryAfter)
+				from[inbox] = k
+				halted = v.paused
 			}
-			failed, lastErr, retryAfter = failed+1, err, max(retryAfter, ra)
-			stopped[inbox] = true
-			left[a.id] = append(left[a.id], inbox)
-			halted = halted || paused
 		}
 	}
-	if len(left) == 0 {
+	if len(from) == 0 {
 		if delivered == 0 && refused > 0 {
 			return river.JobCancel(refusedErr) // nobody took it: the job says so
 		}
@@ -204,7 +197,7 @@ func (w *deliveryWorker) Work(ctx context.Context, job *river.Job[deliveryArgs])
 		}
 		return lastErr
 	}
-	return w.continueWith(ctx, job, since, sends, left, failed > 0, retryAfter)
+	return w.continueWith(ctx, job, since, sends, inboxes, from, failed > 0, retryAfter)
 }
 
 // prepare reads the job's activities (one query for those not in memory)
@@ -241,10 +234,11 @@ func (w *deliveryWorker) prepare(ctx context.Context, ids []string, host string)
 }
 
 // continueWith completes job and enqueues, in the same transaction, jobs
-// for what is left: each inbox with the activities from the first it
-// failed or did not reach yet, in order. They run after the backoff (or
-// Retry-After if longer) when anything failed, at once otherwise.
-func (w *deliveryWorker) continueWith(ctx context.Context, job *river.Job[deliveryArgs], since time.Time, sends []sending, left map[string][]string, failed bool, retryAfter time.Duration) error {
+// for what is left: each inbox of from with the activities from the first
+// it has left, in order (inboxes left from the same activity share a job).
+// They run after the backoff (or Retry-After if longer) when anything
+// failed, at once otherwise.
+func (w *deliveryWorker) continueWith(ctx context.Context, job *river.Job[deliveryArgs], since time.Time, sends []sending, inboxes []string, from map[string]int, failed bool, retryAfter time.Duration) error {
 	client, err := river.ClientFromContextSafely[pgx.Tx](ctx)
 	if err != nil {
 		return err
@@ -259,38 +253,27 @@ func (w *deliveryWorker) continueWith(ctx context.Context, job *river.Job[delive
 		failures++
 		at = at.Add(max(w.retryDelay(failures), retryAfter))
 	}
-	// What an inbox has left is always the rest of the job from one
-	// activity on (the first it failed or did not reach: it is sent none
-	// after it), so each inbox goes on in one job with that rest, in order;
-	// inboxes left from the same activity share the job.
-	from := make(map[string]int) // inbox → index in sends of its first activity left
-	var inboxes []string         // in the job's order
-	for k, a := range sends {
-		for _, inbox := range left[a.id] {
-			if _, ok := from[inbox]; !ok {
-				from[inbox] = k
-				inboxes = append(inboxes, inbox)
-			}
-		}
-	}
-	var params []river.InsertManyParams
-	byFirst := make(map[int]int) // first activity → index in params
+	var next []deliveryArgs
+	byFirst := make(map[int]int) // first activity left → index in next
 	for _, inbox := range inboxes {
-		k := from[inbox]
-		if i, ok := byFirst[k]; ok {
-			params[i].Args.(*deliveryArgs).Inboxes = append(params[i].Args.(*deliveryArgs).Inboxes, inbox)
+		k, ok := from[inbox]
+		if !ok {
 			continue
 		}
-		byFirst[k] = len(params)
-		rest := make([]string, 0, len(sends)-k-1)
-		for _, a := range sends[k+1:] {
-			rest = append(rest, a.id)
+		if i, ok := byFirst[k]; ok {
+			next[i].Inboxes = append(next[i].Inboxes, inbox)
+			continue
 		}
-		next := &deliveryArgs{ActivityID: sends[k].id, More: rest, Inboxes: []string{inbox}, Failures: failures, Since: since}
-		params = append(params, river.InsertManyParams{Args: next, InsertOpts: &river.InsertOpts{ScheduledAt: at}})
+		byFirst[k] = len(next)
+		a := deliveryArgs{ActivityID: sends[k].id, Inboxes: []string{inbox}, Failures: failures, Since: since}
+		for _, s := range sends[k+1:] {
+			a.More = append(a.More, s.id)
+		}
+		next = append(next, a)
 	}
-	for i := range params {
-		params[i].Args = params[i].Args.(*deliveryArgs).insertable()
+	params := make([]river.InsertManyParams, len(next))
+	for i, a := range next {
+		params[i] = river.InsertManyParams{Args: a.insertable(), InsertOpts: &river.InsertOpts{ScheduledAt: at}}
 	}
 	return pgx.BeginFunc(ctx, w.pool, func(tx pgx.Tx) error {
 		if _, err := client.InsertManyTx(ctx, tx, params); err != nil {
@@ -301,27 +284,27 @@ func (w *deliveryWorker) continueWith(ctx context.Context, job *river.Job[delive
 	})
 }
 
-// inboxGone reports whether a delivery's error says its inbox takes
-// nothing more: 410 Gone, or an address colearn does not deliver to.
-func inboxGone(err error) bool {
-	var status *federation.StatusError
-	return errors.As(err, &status) && status.StatusCode == http.StatusGone || errors.Is(err, federation.ErrForbiddenAddress)
+// verdict is what one delivery's answer means for its inbox.
+type verdict struct {
+	retry      bool          // try it again later
+	retryAfter time.Duration // the Retry-After the inbox asked for
+	paused     bool          // its failure paused the host: send nothing more there now
+	gone       bool          // the inbox takes nothing more (410 Gone, forbidden address)
 }
 
-// outcome judges the answer of one inbox: whether to retry it, the
-// Retry-After it asked for, and whether its failure paused the host.
-func (w *deliveryWorker) outcome(ctx context.Context, job *river.Job[deliveryArgs], activity, host, inbox string, err error) (retry bool, retryAfter time.Duration, paused bool) {
+// outcome judges the answer of one inbox, counts and logs it.
+func (w *deliveryWorker) outcome(ctx context.Context, job *river.Job[deliveryArgs], activity, host, inbox string, err error) verdict {
 	if err == nil {
 		w.count("2xx")
 		w.log.DebugContext(ctx, "delivered", "activity", activity, "inbox", inbox, "attempt", job.Attempt)
 		if berr := w.breaker.success(ctx, host); berr != nil {
 			w.log.WarnContext(ctx, "record host success", "host", host, "err", berr)
 		}
-		return false, 0, false
+		return verdict{}
 	}
 	if ctx.Err() != nil {
 		// Shutting down or timed out: not the host's fault.
-		return true, 0, false
+		return verdict{retry: true}
 	}
 	var status *federation.StatusError
 	switch {
@@ -334,16 +317,16 @@ func (w *deliveryWorker) outcome(ctx context.Context, job *river.Job[deliveryArg
 			}
 		}
 		w.breaker.success(ctx, host)
-		return false, 0, false
+		return verdict{gone: true}
 	case errors.As(err, &status) && !retryableStatus(status.StatusCode):
 		w.count("4xx")
 		w.log.InfoContext(ctx, "delivery refused", "activity", activity, "inbox", inbox, "status", status.StatusCode)
 		w.breaker.success(ctx, host)
-		return false, 0, false
+		return verdict{}
 	case errors.Is(err, federation.ErrForbiddenAddress):
 		w.count("forbidden")
 		w.log.InfoContext(ctx, "delivery to a forbidden address dropped", "activity", activity, "inbox", inbox)
-		return false, 0, false
+		return verdict{gone: true}
 	}
 
 	// Retryable: 401, 408, 429, 5xx or a network error.
@@ -360,10 +343,11 @@ func (w *deliveryWorker) outcome(ctx context.Context, job *river.Job[deliveryArg
 		w.log.WarnContext(ctx, "record host failure", "host", host, "err", ferr)
 	}
 	w.log.InfoContext(ctx, "delivery failed, will retry", "activity", activity, "inbox", inbox, "attempt", job.Attempt, "err", err)
+	v := verdict{retry: true, paused: time.Until(until) > 0}
 	if status != nil {
-		retryAfter, _ = parseRetryAfter(status.RetryAfter, time.Now())
+		v.retryAfter, _ = parseRetryAfter(status.RetryAfter, time.Now())
 	}
-	return true, retryAfter, time.Until(until) > 0
+	return v
 }
 
 func (w *deliveryWorker) count(class string) {

@@ -35,10 +35,7 @@ func (w *fanoutWorker) Work(ctx context.Context, job *river.Job[fanoutArgs]) err
 	if err != nil {
 		return err
 	}
-	what := job.Args.ActivityID
-	if len(job.Args.More) > 0 {
-		what = fmt.Sprintf("%s and %d more", what, len(job.Args.More))
-	}
+	what := describeActivities(job.Args.ActivityID, job.Args.More)
 	return pgx.BeginFunc(ctx, w.pool, func(tx pgx.Tx) error {
 		inboxes, err := w.targets(ctx, tx, job.Args)
 		if err != nil {

@@ -100,11 +100,15 @@ func (a deliveryArgs) insertable() river.JobArgs {
 func (a deliveryArgs) activityIDs() []string { return append([]string{a.ActivityID}, a.More...) }
 
 // what names the job's activities in errors.
-func (a deliveryArgs) what() string {
-	if len(a.More) == 0 {
-		return a.ActivityID
+func (a deliveryArgs) what() string { return describeActivities(a.ActivityID, a.More) }
+
+// describeActivities names a job's activities in errors: the first, and
+// how many more.
+func describeActivities(first string, more []string) string {
+	if len(more) == 0 {
+		return first
 	}
-	return fmt.Sprintf("%s and %d more", a.ActivityID, len(a.More))
+	return fmt.Sprintf("%s and %d more", first, len(more))
 }
 
 // targets returns the job's inboxes, old single-inbox jobs included.

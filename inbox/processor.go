@@ -130,6 +130,14 @@ func (p *Processor) WakeFor(actor string) {
 	}
 }
 
+// workerFree reports whether fewer actors are being worked on than there
+// are workers, so that a claim would have a worker for another actor.
+func (p *Processor) workerFree() bool {
+	p.workingMu.Lock()
+	defer p.workingMu.Unlock()
+	return len(p.working) < p.Workers
+}
+
 func (p *Processor) setWorking(actor string, on bool) {
 	p.workingMu.Lock()
 	defer p.workingMu.Unlock()
@@ -232,7 +240,10 @@ const claimGap = 5 * time.Millisecond
 // work applies a claimed actor's due activities, oldest first, a bounded
 // number per lease so that the lease stays short and other actors get
 // their turn. The first ones came with the claim; the read that finds no
-// more gives the lease back in the same statement.
+// more gives the lease back in the same statement. While some worker is
+// free, no actor is waiting for this one's turn, so the lease goes on past
+// its bound: going back in line would cost a claim, which probes every
+// pending actor, only to take the same actor again.
 func (p *Processor) work(ctx context.Context, c claimed) {
 	actor := c.actor
 	released := false
@@ -249,7 +260,7 @@ func (p *Processor) work(ctx context.Context, c claimed) {
 	var known *fetchResult
 	batch := c.first
 	var after int64 // the last seq read under this lease
-	for round := range p.leaseRounds() {
+	for round := 0; round < p.leaseRounds() || p.workerFree(); round++ {
 		if round > 0 || len(batch) == 0 {
 			var err error
 			batch, err = p.next(ctx, actor, after, p.readBatch())

@@ -19,8 +19,11 @@
 //
 // So while the instance is busy (at least Busy requests in flight, or Busy
 // activities applied, within the last 100 ms), a Gate
-// admits background operations one at a time, at most one per Interval;
-// when it is not busy, it admits them at once. Background work never
+// admits background operations one at a time, at most one per Interval,
+// and while a backlog is applied, at most one per BacklogInterval (a
+// quarter as many: the appliers are what is behind, and each delivery
+// they wait for costs as much CPU as applying a few activities); when it
+// is not busy, it admits them at once. Background work never
 // stops: under any load it keeps its bounded share. Mastodon's Sidekiq
 // makes the same choice with queue weights; here the queue is River's and
 // the choice is made where the CPU is spent, at the signature.
@@ -38,6 +41,9 @@ import (
 const (
 	DefaultBusy     = 4
 	DefaultInterval = 5 * time.Millisecond
+	// DefaultBacklogInterval admits 50 operations a second while a
+	// backlog is applied, about a twentieth of a core of signatures.
+	DefaultBacklogInterval = 20 * time.Millisecond
 )
 
 // recheck is how often a waiting operation looks whether the instance is
@@ -59,12 +65,17 @@ type Gate struct {
 	// operations (default DefaultInterval: 200 a second, about a fifth of
 	// a core of RSA signatures).
 	Interval time.Duration
+	// BacklogInterval is, while a backlog of incoming activities is
+	// applied (Working), the least time between two background operations
+	// (default DefaultBacklogInterval).
+	BacklogInterval time.Duration
 
-	inflight  atomic.Int64
-	busySince atomic.Int64 // unix nanoseconds when a request last found the instance busy
-	paced     atomic.Int64 // background operations that waited, for metrics
-	workFrom  atomic.Int64 // unix nanoseconds when the current count of Working calls began
-	workN     atomic.Int64 // Working calls since workFrom
+	inflight   atomic.Int64
+	busySince  atomic.Int64 // unix nanoseconds when a request last found the instance busy
+	applySince atomic.Int64 // unix nanoseconds when Working last found a backlog applied
+	paced      atomic.Int64 // background operations that waited, for metrics
+	workFrom   atomic.Int64 // unix nanoseconds when the current count of Working calls began
+	workN      atomic.Int64 // Working calls since workFrom
 
 	mu   sync.Mutex
 	next time.Time // when the next paced operation may start
@@ -93,6 +104,7 @@ func (g *Gate) Working() {
 	}
 	if g.workN.Add(1) >= g.limit() {
 		g.busySince.Store(now)
+		g.applySince.Store(now)
 	}
 }
 
@@ -110,10 +122,7 @@ func (g *Gate) Wait(ctx context.Context) error {
 	if !g.busy() {
 		return nil
 	}
-	interval := g.Interval
-	if interval <= 0 {
-		interval = DefaultInterval
-	}
+	interval := g.interval()
 	g.mu.Lock()
 	now := time.Now()
 	turn := g.next
@@ -153,6 +162,21 @@ func (g *Gate) Wait(ctx context.Context) error {
 // go at once.
 func (g *Gate) busy() bool {
 	return g.inflight.Load() >= g.limit() || time.Since(time.Unix(0, g.busySince.Load())) < quiet
+}
+
+// interval is the pacing in force: BacklogInterval while a backlog is
+// applied, else Interval.
+func (g *Gate) interval() time.Duration {
+	if time.Since(time.Unix(0, g.applySince.Load())) < quiet {
+		if g.BacklogInterval <= 0 {
+			return DefaultBacklogInterval
+		}
+		return g.BacklogInterval
+	}
+	if g.Interval <= 0 {
+		return DefaultInterval
+	}
+	return g.Interval
 }
 
 func (g *Gate) limit() int64 {

@@ -119,7 +119,7 @@ func TestGateWaitEndsWithContext(t *testing.T) {
 // applied (Working), background work is paced with no request in flight,
 // and once they stop it goes at once.
 func TestGatePacesWhileActivitiesAreApplied(t *testing.T) {
-	g := &Gate{Busy: 3, Interval: time.Hour}
+	g := &Gate{Busy: 3, Interval: time.Hour, BacklogInterval: time.Hour}
 	stop := make(chan struct{})
 	done := make(chan struct{})
 	for range g.Busy {
@@ -178,5 +178,31 @@ func TestGateIgnoresATrickleOfAppliedActivities(t *testing.T) {
 	}
 	if g.Paced() != 0 {
 		t.Errorf("paced %d operations during a trickle, want 0", g.Paced())
+	}
+}
+
+// While a backlog is applied, background work is paced by
+// BacklogInterval; with requests alone in flight, by Interval.
+func TestGatePacesHarderWhileABacklogIsApplied(t *testing.T) {
+	g := &Gate{Busy: 3, Interval: time.Millisecond, BacklogInterval: time.Hour}
+	holdRequests(t, g, 3)
+	// Requests alone: a millisecond apart.
+	for range 5 {
+		if err := g.Wait(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range g.Busy {
+		g.Working()
+	}
+	time.Sleep(2 * time.Millisecond) // past the requests' last turn
+	if err := g.Wait(t.Context()); err != nil { // takes the current turn
+		t.Fatal(err)
+	}
+	next := waitAsync(g, t.Context())
+	select {
+	case err := <-next:
+		t.Fatalf("an operation went a millisecond after another while a backlog was applied (%v)", err)
+	case <-time.After(150 * time.Millisecond):
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/colearn/colearn/internal/pgtest"
 	"github.com/colearn/colearn/migrations"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -119,4 +120,35 @@ func TestQueueTablesAreAnalyzedSoonAfterTheyFill(t *testing.T) {
 	analyzed := waitAnalyzed(time.Time{}, "its first 50,000 rows")
 	insert(50_001, 55_000)
 	waitAnalyzed(analyzed, "growing by 5,000 rows (a tenth: below the default threshold)")
+}
+
+// Every column of the tables analyzed every few seconds samples 3,000
+// rows, not 30,000 (00021): a column added later without the target would
+// bring the whole table's sample back to the default.
+func TestFrequentlyAnalyzedTablesSampleFewRows(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.NewPool(t)
+	rows, err := pool.Query(context.Background(), `
+		SELECT a.attrelid::regclass::text || '.' || a.attname, a.attstattarget FROM pg_attribute a
+		WHERE a.attrelid IN ('inbox_activities'::regclass, 'outbox_activities'::regclass, 'posts'::regclass, 'post_announces'::regclass)
+		  AND a.attnum > 0 AND NOT a.attisdropped ORDER BY 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var name string
+	var target int
+	n := 0
+	_, err = pgx.ForEachRow(rows, []any{&name, &target}, func() error {
+		n++
+		if target != 10 {
+			t.Errorf("%s: statistics target %d, want 10", name, target)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n < 20 {
+		t.Fatalf("only %d columns found", n)
+	}
 }

@@ -171,16 +171,6 @@ func (s *Store) DeletePost(ctx context.Context, q Querier, iri string) (Post, er
 	return p, nil
 }
 
-// CoursePosts returns the live posts of a course, oldest first.
-func (s *Store) CoursePosts(ctx context.Context, q Querier, courseIRI string, limit int) ([]Post, error) {
-	rows, err := q.Query(ctx, `SELECT `+postColumns+` FROM posts WHERE course_iri = $1 AND NOT deleted
-		ORDER BY published, seq LIMIT $2`, courseIRI, limit)
-	if err != nil {
-		return nil, fmt.Errorf("posts of %s: %w", courseIRI, err)
-	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Post, error) { return scanPost(r) })
-}
-
 // RecentPosts returns a page of a course's live posts, newest first: up to
 // limit posts written before the post numbered before (from the newest
 // when before is 0), and the number to ask for the next, older page with

@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"strconv"
 
 	"github.com/go-chi/chi/v5"
 
@@ -38,7 +39,9 @@ type cohostedPage struct {
 	Modules []courses.CohostedModule
 	State   string // the viewer's enrollment: "", pending, accepted, rejected
 	Posts   []cohostedPost
-	Error   string
+	// OlderPosts links to the next page of older posts, if any.
+	OlderPosts string
+	Error      string
 }
 
 // cohostedCourse shows a co-hosted course from the mirror: what its own
@@ -77,21 +80,32 @@ func (h *Handler) showCohosted(w http.ResponseWriter, r *http.Request, status in
 			return
 		}
 	}
-	if data.Posts, err = h.cohostedPosts(r, iri); err != nil {
+	before, err := beforeParam(r)
+	if err != nil {
+		h.renderError(w, r, http.StatusBadRequest, "Bad request", err.Error())
+		return
+	}
+	var older int64
+	if data.Posts, older, err = h.cohostedPosts(r, iri, before); err != nil {
 		h.serverError(w, r, err)
 		return
+	}
+	if older != 0 {
+		data.OlderPosts = "/cohosted?iri=" + url.QueryEscape(iri) + "&before=" + strconv.FormatInt(older, 10) + "#discussion"
 	}
 	h.renderWith(w, r, status, page{Name: "cohosted", Title: c.Name, Data: data, Meta: pageMeta{
 		OGType: "website", URL: h.cfg.URLs.Base() + "/cohosted?iri=" + url.QueryEscape(iri), Alternate: iri,
 	}})
 }
 
-// cohostedPosts is the discussion of a co-hosted course stored here, with
-// the local posts the course has not announced back marked pending.
-func (h *Handler) cohostedPosts(r *http.Request, iri string) ([]cohostedPost, error) {
-	posts, err := h.cfg.Store.CoursePosts(r.Context(), h.cfg.Pool, iri, postLimit)
+// cohostedPosts is a page of the discussion of a co-hosted course stored
+// here, newest first (before as in RecentPosts), with the local posts the
+// course has not announced back marked pending, and the number to ask for
+// the next, older page with (0 on the last).
+func (h *Handler) cohostedPosts(r *http.Request, iri string, before int64) ([]cohostedPost, int64, error) {
+	posts, older, err := h.cfg.Store.RecentPosts(r.Context(), h.cfg.Pool, iri, before, postPageSize)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	var local []string
 	for _, p := range posts {
@@ -101,7 +115,7 @@ func (h *Handler) cohostedPosts(r *http.Request, iri string) ([]cohostedPost, er
 	}
 	relayed, err := courses.RelayedPosts(r.Context(), h.cfg.Pool, local)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	out := make([]cohostedPost, 0, len(posts))
 	for _, p := range posts {
@@ -109,7 +123,7 @@ func (h *Handler) cohostedPosts(r *http.Request, iri string) ([]cohostedPost, er
 			Published: p.Published.UTC().Format("2 Jan 2006, 15:04 UTC"), Content: template.HTML(p.Content),
 			Pending: p.Local && !relayed[p.IRI], Reply: p.InReplyTo != ""})
 	}
-	return out, nil
+	return out, older, nil
 }
 
 type cohostedModulePage struct {

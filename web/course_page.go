@@ -13,15 +13,12 @@ import (
 	"github.com/colearn/colearn/courses"
 )
 
-// postLimit is how many posts a remote course's discussion page shows.
-const postLimit = 1000
-
 // rosterLimit is how many members the roster shows moderators, pending
 // ones first.
 const rosterLimit = 500
 
-// postPageSize is how many posts a page of a local course's discussion
-// shows, newest first.
+// postPageSize is how many posts a page of a course's discussion shows,
+// newest first (a local course, a remote one joined, a co-hosted one).
 const postPageSize = 100
 
 // coursePage is everything the course page shows. The fields that only

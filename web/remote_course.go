@@ -4,17 +4,21 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
+	"strconv"
 
 	"github.com/colearn/colearn/courses"
 	"github.com/colearn/colearn/outbox"
 )
 
 type remoteCourseData struct {
-	Course    remoteCourse
-	Thread    threadView
-	CanPost   bool // the enrollment is accepted
-	Error     string
-	PostDraft string
+	Course remoteCourse
+	Thread threadView
+	// OlderPosts links to the next page of older posts, if any.
+	OlderPosts string
+	CanPost    bool // the enrollment is accepted
+	Error      string
+	PostDraft  string
 }
 
 // remoteCourse shows a course on another server that the user joined: the
@@ -36,16 +40,24 @@ func (h *Handler) showRemoteCourse(w http.ResponseWriter, r *http.Request, me co
 		h.serverError(w, r, fmt.Errorf("remote course: %w", err))
 		return
 	}
-	posts, err := h.cfg.Store.CoursePosts(ctx, h.cfg.Pool, iri, postLimit)
+	before, err := beforeParam(r)
+	if err != nil {
+		h.renderError(w, r, http.StatusBadRequest, "Bad request", err.Error())
+		return
+	}
+	posts, older, err := h.cfg.Store.RecentPosts(ctx, h.cfg.Pool, iri, before, postPageSize)
 	if err != nil {
 		h.serverError(w, r, fmt.Errorf("remote course: %w", err))
 		return
+	}
+	if older != 0 {
+		data.OlderPosts = "/remote/course?iri=" + url.QueryEscape(iri) + "&before=" + strconv.FormatInt(older, 10) + "#discussion"
 	}
 	data.Course = h.describeRemote(ctx, iri)
 	data.Course.State = e.State
 	data.CanPost = e.State == courses.StateAccepted
 	data.Thread = threadView{
-		Posts:  h.postViews(courses.Thread(posts), h.cfg.URLs.User(me.Username)),
+		Posts:  h.postViews(courses.ThreadNewestFirst(posts), h.cfg.URLs.User(me.Username)),
 		Course: iri, EditAction: "/remote/posts/edit", DeleteAction: "/remote/posts/delete",
 	}
 	if data.CanPost {

@@ -81,9 +81,10 @@ type Processor struct {
 	holder   string // this process's name in inbox_actor_leases
 	hosts    *hostBudget
 	applier  *applier
-	// working holds the actors whose leases this process's workers hold.
+	// working counts, by actor, the workers of this process on it.
 	workingMu sync.Mutex
-	working   map[string]bool
+	working   map[string]int
+	nWorking  int // the sum of working
 	// oneByOne turns the bulk path for Creates off (create_bulk.go), for
 	// the test that compares the two.
 	oneByOne bool
@@ -123,27 +124,35 @@ func (p *Processor) Wake() {
 func (p *Processor) WakeFor(actor string) {
 	p.init()
 	p.workingMu.Lock()
-	held := p.working[actor]
+	held := p.working[actor] > 0
 	p.workingMu.Unlock()
 	if !held {
 		p.Wake()
 	}
 }
 
-// workerFree reports whether fewer actors are being worked on than there
-// are workers, so that a claim would have a worker for another actor.
+// workerFree reports whether fewer workers are busy than there are, so
+// that a claim would have a worker for another actor.
 func (p *Processor) workerFree() bool {
 	p.workingMu.Lock()
 	defer p.workingMu.Unlock()
-	return len(p.working) < p.Workers
+	return p.nWorking < p.Workers
 }
 
 func (p *Processor) setWorking(actor string, on bool) {
 	p.workingMu.Lock()
 	defer p.workingMu.Unlock()
+	// A count, not a flag: a worker gives its lease back (in its last
+	// read) before it ends, so a claim may hand the actor to a new worker
+	// while the old one is still on its way out, and the old one's end
+	// must not take the new one's place off the map.
 	if on {
-		p.working[actor] = true
-	} else {
+		p.working[actor]++
+		p.nWorking++
+		return
+	}
+	p.nWorking--
+	if p.working[actor]--; p.working[actor] <= 0 {
 		delete(p.working, actor)
 	}
 }
@@ -151,7 +160,7 @@ func (p *Processor) setWorking(actor string, on bool) {
 func (p *Processor) init() {
 	p.initOnce.Do(func() {
 		p.wake = make(chan struct{}, 1)
-		p.working = make(map[string]bool)
+		p.working = make(map[string]int)
 		p.holder = federation.NewID()
 		if p.Workers <= 0 {
 			p.Workers = 256
@@ -243,7 +252,9 @@ const claimGap = 5 * time.Millisecond
 // more gives the lease back in the same statement. While some worker is
 // free, no actor is waiting for this one's turn, so the lease goes on past
 // its bound: going back in line would cost a claim, which probes every
-// pending actor, only to take the same actor again.
+// pending actor, only to take the same actor again. Going on, it reads
+// from the actor's first due activity again after each bound, as a new
+// claim would.
 func (p *Processor) work(ctx context.Context, c claimed) {
 	actor := c.actor
 	released := false
@@ -262,6 +273,13 @@ func (p *Processor) work(ctx context.Context, c claimed) {
 	var after int64 // the last seq read under this lease
 	for round := 0; round < p.leaseRounds() || p.workerFree(); round++ {
 		if round > 0 || len(batch) == 0 {
+			if round%p.leaseRounds() == 0 {
+				// Every bound's worth of activities, the read starts over
+				// as a new claim's would, so that what this lease left
+				// behind is found again: an activity waiting for a retry,
+				// or one whose lower seq committed after a later read.
+				after = 0
+			}
 			var err error
 			batch, err = p.next(ctx, actor, after, p.readBatch())
 			if err != nil {

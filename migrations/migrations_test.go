@@ -136,12 +136,15 @@ func TestFrequentlyAnalyzedTablesSampleFewRows(t *testing.T) {
 		t.Fatal(err)
 	}
 	var name string
-	var target int
+	var target *int // NULL on PostgreSQL 17 for a column left at the default
 	n := 0
 	_, err = pgx.ForEachRow(rows, []any{&name, &target}, func() error {
 		n++
-		if target != 10 {
-			t.Errorf("%s: statistics target %d, want 10", name, target)
+		switch {
+		case target == nil:
+			t.Errorf("%s: statistics target the default, want 10", name)
+		case *target != 10:
+			t.Errorf("%s: statistics target %d, want 10", name, *target)
 		}
 		return nil
 	})

@@ -212,3 +212,35 @@ func TestGatePacesHarderWhileABacklogIsApplied(t *testing.T) {
 	case <-time.After(150 * time.Millisecond):
 	}
 }
+
+// Once a backlog stops being applied (a quiet period with no Working
+// calls), requests alone pace background work by Interval again.
+func TestGateGoesBackToIntervalWhenApplyingStops(t *testing.T) {
+	g := &Gate{Busy: 3, Interval: time.Millisecond, BacklogInterval: time.Hour}
+	holdRequests(t, g, 3)
+	for range g.Busy {
+		g.Working()
+	}
+	time.Sleep(2 * quiet) // applying has stopped; the requests go on
+	done := make(chan error, 1)
+	go func() {
+		for range 5 {
+			if err := g.Wait(t.Context()); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("five operations a millisecond apart did not go within 10 s: still paced as while applying")
+	}
+	if g.Paced() == 0 {
+		t.Error("no operation was paced: the requests in flight should keep the instance busy")
+	}
+}

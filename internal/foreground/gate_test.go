@@ -216,7 +216,7 @@ func TestGatePacesHarderWhileABacklogIsApplied(t *testing.T) {
 // Once a backlog stops being applied (a quiet period with no Working
 // calls), requests alone pace background work by Interval again.
 func TestGateGoesBackToIntervalWhenApplyingStops(t *testing.T) {
-	g := &Gate{Busy: 3, Interval: time.Millisecond, BacklogInterval: time.Hour}
+	g := &Gate{Busy: 3, Interval: 20 * time.Millisecond, BacklogInterval: time.Hour}
 	holdRequests(t, g, 3)
 	for range g.Busy {
 		g.Working()
@@ -238,7 +238,7 @@ func TestGateGoesBackToIntervalWhenApplyingStops(t *testing.T) {
 			t.Fatal(err)
 		}
 	case <-time.After(10 * time.Second):
-		t.Fatal("five operations a millisecond apart did not go within 10 s: still paced as while applying")
+		t.Fatal("five operations 20 ms apart did not go within 10 s: still paced as while applying")
 	}
 	if g.Paced() == 0 {
 		t.Error("no operation was paced: the requests in flight should keep the instance busy")

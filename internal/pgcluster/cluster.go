@@ -19,6 +19,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -383,11 +384,17 @@ func chownTo(cred *syscall.Credential, dirs ...string) error {
 	}
 	for i, d := range dirs {
 		if i == 0 {
+			// A running server (one attached to) creates and removes files
+			// as the walk goes, such as pg_internal.init: one gone before
+			// its turn needs no owner, and what it creates is its own.
 			err := filepath.Walk(d, func(p string, _ os.FileInfo, err error) error {
-				if err != nil {
-					return err
+				if err == nil {
+					err = os.Lchown(p, int(cred.Uid), int(cred.Gid))
 				}
-				return os.Lchown(p, int(cred.Uid), int(cred.Gid))
+				if errors.Is(err, fs.ErrNotExist) {
+					return nil
+				}
+				return err
 			})
 			if err != nil {
 				return fmt.Errorf("hand %s to uid %d: %w", d, cred.Uid, err)

@@ -45,10 +45,7 @@ func (p *Processor) leaseRounds() int { return max(1, leaseActivities/p.readBatc
 // on its oldest, the ones already applied, whose dead index entries stay
 // until the table is vacuumed and must be stepped over (about 18 buffers
 // per actor in a 100,000-activity burst). Each one's first due activity
-// by one more probe, made only for actors no live lease holds (the OFFSET 0
-// fences the lease check before it, so that the planner cannot put it
-// after; the buffers measured per claim did not change with it, since the
-// lease probe is cheap either way). An activity held for its host's fetch budget holds
+// by one more probe. An activity held for its host's fetch budget holds
 // back the actor's later ones, so that they keep their order; an actor's
 // first held one is one probe of inbox_activities_actor_held.
 const claimActors = `
@@ -58,13 +55,8 @@ const claimActors = `
 		SELECT (SELECT i.actor_iri FROM inbox_activities i
 		        WHERE i.processed_at IS NULL AND i.actor_iri < p.actor_iri ORDER BY i.actor_iri DESC LIMIT 1)
 		FROM pending p WHERE p.actor_iri IS NOT NULL
-	), free AS (
-		SELECT p.actor_iri FROM pending p
-		WHERE p.actor_iri IS NOT NULL
-		  AND NOT EXISTS (SELECT 1 FROM inbox_actor_leases l WHERE l.actor_iri = p.actor_iri AND l.expires_at > now())
-		OFFSET 0
 	), due AS (
-		SELECT p.actor_iri, f.seq FROM free p
+		SELECT p.actor_iri, f.seq FROM pending p
 		CROSS JOIN LATERAL (
 			SELECT i.seq FROM inbox_activities i
 			WHERE i.actor_iri = p.actor_iri AND i.processed_at IS NULL
@@ -72,6 +64,8 @@ const claimActors = `
 			  AND i.seq < coalesce((SELECT min(h.seq) FROM inbox_activities h WHERE h.actor_iri = p.actor_iri
 			                        AND h.processed_at IS NULL AND h.held AND h.next_attempt_at > now()), ` + maxSeq + `)
 			ORDER BY i.seq LIMIT 1) f
+		WHERE p.actor_iri IS NOT NULL
+		  AND NOT EXISTS (SELECT 1 FROM inbox_actor_leases l WHERE l.actor_iri = p.actor_iri AND l.expires_at > now())
 		ORDER BY f.seq LIMIT $1
 	), claimed AS (
 		INSERT INTO inbox_actor_leases (actor_iri, holder, expires_at)

@@ -6,7 +6,6 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
-	"strconv"
 
 	"github.com/go-chi/chi/v5"
 
@@ -90,9 +89,7 @@ func (h *Handler) showCohosted(w http.ResponseWriter, r *http.Request, status in
 		h.serverError(w, r, err)
 		return
 	}
-	if older != 0 {
-		data.OlderPosts = "/cohosted?iri=" + url.QueryEscape(iri) + "&before=" + strconv.FormatInt(older, 10) + "#discussion"
-	}
+	data.OlderPosts = olderPostsLink("/cohosted?iri="+url.QueryEscape(iri), older)
 	h.renderWith(w, r, status, page{Name: "cohosted", Title: c.Name, Data: data, Meta: pageMeta{
 		OGType: "website", URL: h.cfg.URLs.Base() + "/cohosted?iri=" + url.QueryEscape(iri), Alternate: iri,
 	}})

@@ -94,6 +94,20 @@ func beforeParam(r *http.Request) (int64, error) {
 	return n, nil
 }
 
+// olderPostsLink links to the page of a discussion at page (a path, with
+// or without a query) that goes on from post older; "" when older is 0
+// (the last page is shown).
+func olderPostsLink(page string, older int64) string {
+	if older == 0 {
+		return ""
+	}
+	sep := "?"
+	if strings.Contains(page, "?") {
+		sep = "&"
+	}
+	return page + sep + "before=" + strconv.FormatInt(older, 10) + "#discussion"
+}
+
 // coursePageOf is the page of course c with its link preview.
 func (h *Handler) coursePageOf(c courses.Course, data coursePage) page {
 	return page{Name: "course", Title: c.Title, Data: data, Meta: pageMeta{
@@ -175,9 +189,7 @@ func (h *Handler) loadCourse(ctx context.Context, r *http.Request, c courses.Cou
 		return p, err
 	}
 	base := "/courses/" + url.PathEscape(c.Slug)
-	if older != 0 {
-		p.OlderPosts = base + "?before=" + strconv.FormatInt(older, 10) + "#discussion"
-	}
+	p.OlderPosts = olderPostsLink(base, older)
 	p.Thread = threadView{Posts: h.postViews(courses.ThreadNewestFirst(posts), myIRI)}
 	if p.CanPost {
 		p.Thread.PostAction = base + "/posts"

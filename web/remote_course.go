@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 
 	"github.com/colearn/colearn/courses"
 	"github.com/colearn/colearn/outbox"
@@ -50,9 +49,7 @@ func (h *Handler) showRemoteCourse(w http.ResponseWriter, r *http.Request, me co
 		h.serverError(w, r, fmt.Errorf("remote course: %w", err))
 		return
 	}
-	if older != 0 {
-		data.OlderPosts = "/remote/course?iri=" + url.QueryEscape(iri) + "&before=" + strconv.FormatInt(older, 10) + "#discussion"
-	}
+	data.OlderPosts = olderPostsLink("/remote/course?iri="+url.QueryEscape(iri), older)
 	data.Course = h.describeRemote(ctx, iri)
 	data.Course.State = e.State
 	data.CanPost = e.State == courses.StateAccepted

@@ -42,11 +42,20 @@ type Handler struct {
 	// WakeFunc is called with the actor of an activity just stored, to have
 	// it applied.
 	WakeFunc func(actor string)
+	// BacklogLimit is how many accepted activities may wait to be applied
+	// before the inbox answers 429 to the hosts that sent the most
+	// (backlog_limit.go); 0 or less never refuses. Pending counts them
+	// (Processor.Pending); without it there is no limit.
+	BacklogLimit int64
+	Pending      func(ctx context.Context) (int64, error)
+	// BusyFunc is told of every activity refused because the backlog is full.
+	BusyFunc func()
 
 	startOnce sync.Once
 	batch     *batcher
 	recent    *recentIDs
 	locals    *recipientCache
+	backlog   *backlogLimit // nil: no limit
 }
 
 func (h *Handler) start() {
@@ -54,6 +63,9 @@ func (h *Handler) start() {
 		h.batch = newBatcher(h.Pool)
 		h.recent = newRecentIDs(recentKept)
 		h.locals = newRecipientCache()
+		if h.Pending != nil && h.BacklogLimit > 0 {
+			h.backlog = newBacklogLimit(h.BacklogLimit, h.Pending)
+		}
 	})
 }
 
@@ -131,6 +143,16 @@ func (h *Handler) receive(w http.ResponseWriter, r *http.Request, recipient stri
 		w.WriteHeader(http.StatusAccepted)
 		return
 	}
+	if parseErr == nil {
+		if busy, n := h.backlog.busy(hostOf(env.Actor)); busy {
+			if h.BusyFunc != nil {
+				h.BusyFunc()
+			}
+			w.Header().Set("Retry-After", backlogRetry)
+			http.Error(w, fmt.Sprintf("inbox busy: %d activities are waiting to be applied; retry later", n), http.StatusTooManyRequests)
+			return
+		}
+	}
 	h.batch.expect()
 	expected := true
 	defer func() {
@@ -162,6 +184,9 @@ func (h *Handler) receive(w http.ResponseWriter, r *http.Request, recipient stri
 		return
 	}
 	h.recent.add(env.ID)
+	if fresh {
+		h.backlog.accepted(hostOf(env.Actor))
+	}
 	if fresh && h.AcceptedFunc != nil {
 		h.AcceptedFunc(env.Type)
 	}

@@ -25,6 +25,10 @@ type config struct {
 	SignatureWindow time.Duration
 	InboxRetention  time.Duration
 	InboxWorkers    int
+	// InboxBacklog is how many accepted activities may wait to be applied
+	// before the inbox answers 429 to the hosts sending the most; 0 or
+	// less never refuses.
+	InboxBacklog int64
 	// MetricsListen is where /metrics is served, apart from the public
 	// listener; empty disables it.
 	MetricsListen string
@@ -89,6 +93,11 @@ func serveFlags(fs *flag.FlagSet, c *config) {
 		workers = 256
 	}
 	fs.IntVar(&c.InboxWorkers, "inbox-workers", workers, "how many remote actors' activities this process applies at once (COLEARN_INBOX_WORKERS)")
+	backlog, err := strconv.ParseInt(envOr("COLEARN_INBOX_BACKLOG", "10000"), 10, 64)
+	if err != nil {
+		backlog = 10000
+	}
+	fs.Int64Var(&c.InboxBacklog, "inbox-backlog", backlog, "how many accepted activities may wait to be applied before the inbox answers 429 (Retry-After) to the hosts sending the most; 0 never refuses (COLEARN_INBOX_BACKLOG)")
 	fs.StringVar(&c.MetricsListen, "metrics-listen", envOr("COLEARN_METRICS_LISTEN", "127.0.0.1:9464"), "address of the Prometheus /metrics listener, apart from the public one; empty disables it (COLEARN_METRICS_LISTEN)")
 	fs.StringVar(&c.ClientAddrHeader, "client-addr-header", envOr("COLEARN_CLIENT_ADDR_HEADER", ""), "header your reverse proxy sets to the client address (e.g. X-Real-IP), used to throttle sign-ins; empty: the connection's address (COLEARN_CLIENT_ADDR_HEADER)")
 	retention, err = time.ParseDuration(envOr("COLEARN_DELIVERY_RETENTION", "24h"))

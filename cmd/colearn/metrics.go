@@ -26,6 +26,7 @@ type metrics struct {
 	activities *prometheus.CounterVec
 	applied    *prometheus.CounterVec
 	applyTime  prometheus.Histogram
+	busy       prometheus.Counter
 	deliveries *prometheus.CounterVec
 }
 
@@ -53,7 +54,10 @@ func newMetrics() *metrics {
 		Name: "colearn_inbox_apply_seconds", Help: "Time to apply one inbox activity, from its claim to its commit.",
 		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 	})
-	m.reg.MustRegister(m.applied, m.applyTime)
+	m.busy = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "colearn_inbox_busy_total", Help: "Inbox requests answered 429 because the backlog was past --inbox-backlog.",
+	})
+	m.reg.MustRegister(m.applied, m.applyTime, m.busy)
 	m.deliveries = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "colearn_delivery_outcomes_total",
 		Help: "Delivery requests by outcome: 2xx, 4xx (refused, dropped), 4xx-retried (401, 408, 429), 5xx, network, gone (410), forbidden (address refused).",
@@ -86,6 +90,8 @@ func (m *metrics) gaugeFunc(name, help string, f func(ctx context.Context) (int6
 func (m *metrics) signatureFailed(reason string) { m.sigFailed.WithLabelValues(reason).Inc() }
 
 func (m *metrics) activityAccepted(t string) { m.activities.WithLabelValues(t).Inc() }
+
+func (m *metrics) inboxBusy() { m.busy.Inc() }
 
 func (m *metrics) activityApplied(t string, took time.Duration) {
 	m.applied.WithLabelValues(t).Inc()

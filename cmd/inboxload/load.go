@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"runtime"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -148,26 +149,62 @@ func (t *target) follow(ctx context.Context, a *actors, wait time.Duration) erro
 	return nil
 }
 
+// busyRetryMax caps how long the driver waits on a 429's Retry-After.
+const busyRetryMax = 10 * time.Second
+
+// postUntilTaken sends one pre-signed request and, while the instance
+// answers 429 (its backlog is full), waits its Retry-After and sends it
+// again, as a fediverse server retries a busy inbox; it returns the last
+// status and how many 429s came before it.
+func (t *target) postUntilTaken(ctx context.Context, s signed) (status, busy int, err error) {
+	for {
+		var retry time.Duration
+		status, retry, err = t.postOnce(ctx, s)
+		if err != nil || status != http.StatusTooManyRequests {
+			return status, busy, err
+		}
+		busy++
+		select {
+		case <-ctx.Done():
+			return status, busy, ctx.Err()
+		case <-time.After(retry):
+		}
+	}
+}
+
 // post sends one pre-signed request and returns its status.
 func (t *target) post(ctx context.Context, s signed) (int, error) {
+	status, _, err := t.postOnce(ctx, s)
+	return status, err
+}
+
+// postOnce sends one pre-signed request and returns its status and, for a
+// 429, how long it asks to wait (1 s when it does not say, at most
+// busyRetryMax).
+func (t *target) postOnce(ctx context.Context, s signed) (int, time.Duration, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.inbox, bytes.NewReader(s.body))
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	req.Header = s.header.Clone()
 	req.Host = s.header.Get("Host")
 	resp, err := t.client.Do(req)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
-	return resp.StatusCode, nil
+	retry := time.Second
+	if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && secs >= 0 {
+		retry = min(time.Duration(secs)*time.Second, busyRetryMax)
+	}
+	return resp.StatusCode, retry, nil
 }
 
 // pass is one pass of posting: what came back, and when.
 type pass struct {
 	accepted, refused, errors int
+	busy                      int // 429s, each retried after its Retry-After
 	firstError                string
 	start, last202            time.Time
 	elapsed                   time.Duration
@@ -177,7 +214,9 @@ type pass struct {
 
 func (r pass) rate() float64 { return float64(r.accepted) / r.elapsed.Seconds() }
 
-// send posts every request once, from concurrency workers.
+// send posts every request once, from concurrency workers; a request
+// answered 429 is sent again after its Retry-After, and its latency runs
+// from its first attempt.
 func (t *target) send(ctx context.Context, reqs []signed, concurrency int) pass {
 	var next atomic.Int64
 	done := make([]time.Time, len(reqs))
@@ -197,8 +236,13 @@ func (t *target) send(ctx context.Context, reqs []signed, concurrency int) pass 
 					return
 				}
 				t0 := time.Now()
-				status, err := t.post(ctx, reqs[k])
+				status, busy, err := t.postUntilTaken(ctx, reqs[k])
 				done[k], lat[k] = time.Now(), time.Since(t0)
+				if busy > 0 {
+					mu.Lock()
+					r.busy += busy
+					mu.Unlock()
+				}
 				ok[k] = err == nil && status/100 == 2
 				if !ok[k] {
 					mu.Lock()

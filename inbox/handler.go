@@ -120,10 +120,11 @@ func (h *Handler) personal(w http.ResponseWriter, r *http.Request) {
 	h.receive(w, r, h.URLs.User(name))
 }
 
-// receive runs the checks in order of cost: size, signature, then the
-// activity itself; nothing is stored unless all pass. A replay of an
-// activity stored recently is acknowledged before any of that, since storing
-// it again would change nothing.
+// receive runs the checks in order of cost: size, the backlog's bound
+// (backlog_limit.go), signature, then the activity itself; nothing is
+// stored unless all pass. A replay of an activity stored recently is
+// acknowledged before any of that, since storing it again would change
+// nothing.
 func (h *Handler) receive(w http.ResponseWriter, r *http.Request, recipient string) {
 	h.start()
 	body, err := readBody(w, r)

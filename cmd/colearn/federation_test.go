@@ -43,6 +43,8 @@ type testInstanceOptions struct {
 	// RetryDelay replaces the delivery backoff (two days of retries) with
 	// a fixed short wait.
 	RetryDelay time.Duration
+	// InboxBacklog is --inbox-backlog; 0, the default here, never refuses.
+	InboxBacklog int64
 }
 
 // startInstance runs an instance on a fresh database and a loopback port
@@ -61,6 +63,7 @@ func startInstance(t *testing.T, opts testInstanceOptions) *testInstance {
 		SignatureWindow: time.Hour,
 		LogLevel:        "warn",
 		AuthorizedFetch: opts.AuthorizedFetch,
+		InboxBacklog:    opts.InboxBacklog,
 	}
 	if opts.RetryDelay > 0 {
 		cfg.retryDelay = func(int) time.Duration { return opts.RetryDelay }

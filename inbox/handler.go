@@ -43,11 +43,11 @@ type Handler struct {
 	// it applied.
 	WakeFunc func(actor string)
 	// BacklogLimit is how many accepted activities may wait to be applied
-	// before the inbox answers 429 to the hosts that sent the most
-	// (backlog_limit.go); 0 or less never refuses. Pending counts them
-	// (Processor.Pending); without it there is no limit.
+	// before the inbox answers 429 to the senders that sent the most
+	// (backlog_limit.go); 0 or less never refuses. Ready counts them
+	// (Processor.Ready); without it there is no limit.
 	BacklogLimit int64
-	Pending      func(ctx context.Context) (int64, error)
+	Ready        func(ctx context.Context) (int64, error)
 	// BusyFunc is told of every activity refused because the backlog is full.
 	BusyFunc func()
 
@@ -63,8 +63,8 @@ func (h *Handler) start() {
 		h.batch = newBatcher(h.Pool)
 		h.recent = newRecentIDs(recentKept)
 		h.locals = newRecipientCache()
-		if h.Pending != nil && h.BacklogLimit > 0 {
-			h.backlog = newBacklogLimit(h.BacklogLimit, h.Pending)
+		if h.Ready != nil && h.BacklogLimit > 0 {
+			h.backlog = newBacklogLimit(h.BacklogLimit, h.Ready)
 		}
 	})
 }
@@ -145,12 +145,12 @@ func (h *Handler) receive(w http.ResponseWriter, r *http.Request, recipient stri
 		return
 	}
 	if parseErr == nil {
-		if busy, n := h.backlog.busy(hostOf(env.Actor)); busy {
+		if no := h.backlog.busy(env.Actor, env.Type); no != nil {
 			if h.BusyFunc != nil {
 				h.BusyFunc()
 			}
-			w.Header().Set("Retry-After", backlogRetry)
-			http.Error(w, fmt.Sprintf("inbox busy: %d activities are waiting to be applied; retry later", n), http.StatusTooManyRequests)
+			w.Header().Set("Retry-After", no.retryAfter)
+			http.Error(w, "inbox busy: too many activities are waiting to be applied; retry later", no.status)
 			return
 		}
 	}
@@ -186,7 +186,7 @@ func (h *Handler) receive(w http.ResponseWriter, r *http.Request, recipient stri
 	}
 	h.recent.add(env.ID)
 	if fresh {
-		h.backlog.accepted(hostOf(env.Actor))
+		h.backlog.accepted(env.Actor)
 	}
 	if fresh && h.AcceptedFunc != nil {
 		h.AcceptedFunc(env.Type)

@@ -58,6 +58,7 @@ func TestProcessorQueriesUseIndexes(t *testing.T) {
 		{"finish a batch of activities", finishActivities, []any{[]int64{200100, 200101}, []int32{1, 1}, []string{"", "x"}}, nil},
 		{"prune applied activities", pruneApplied, []any{"336 hours", pruneChunk}, nil},
 		{"count pending", countPending, nil, nil},
+		{"count ready", countReady, nil, []string{"inbox_activities_waiting"}},
 	}
 	for _, q := range queries {
 		rows, err := pool.Query(ctx, "EXPLAIN "+q.sql, q.args...)

@@ -78,7 +78,21 @@ func (p *Processor) Pending(ctx context.Context) (int64, error) {
 	return n, nil
 }
 
+// Ready counts the pending activities that are ready to apply now: Pending
+// less those waiting for a retry or for their host's fetch budget, which
+// the inbox's backlog bound leaves out (backlog_limit.go). The waiting ones
+// are one range of inbox_activities_waiting (migration 00023).
+func (p *Processor) Ready(ctx context.Context) (int64, error) {
+	var n int64
+	if err := p.Pool.QueryRow(ctx, countReady).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count ready inbox activities: %w", err)
+	}
+	return n, nil
+}
+
 const (
+	countReady = `SELECT (SELECT coalesce(sum(n), 0) FROM inbox_pending_slots)
+		- (SELECT count(*) FROM inbox_activities WHERE processed_at IS NULL AND next_attempt_at IS NOT NULL AND next_attempt_at > now())`
 	pruneApplied = `DELETE FROM inbox_activities WHERE seq IN (
 		SELECT seq FROM inbox_activities WHERE processed_at < now() - $1::interval LIMIT $2)`
 	countPending = `SELECT coalesce(sum(n), 0)::bigint FROM inbox_pending_slots`

@@ -20,10 +20,10 @@ import (
 // so a crash can neither lose nor double the deliveries.
 //
 // It sits on the path from a post's commit to its first delivery, so it
-// makes few round trips: the members, the co-hosts and the activity's body
-// are asked for in one pipelined batch (targets), and the body of a lone
-// activity goes into the delivery workers' cache, so that the jobs it
-// enqueues start signing without a query of their own.
+// makes few round trips: the members, the co-hosts and, for a fan-out of a
+// few activities, their bodies are asked for in one pipelined batch
+// (targets); the bodies go into the delivery workers' cache, so that the
+// jobs it enqueues start signing without a query of their own.
 type fanoutWorker struct {
 	river.WorkerDefaults[fanoutArgs]
 	pool       *pgxpool.Pool
@@ -51,7 +51,7 @@ func (w *fanoutWorker) Work(ctx context.Context, job *river.Job[fanoutArgs]) err
 }
 
 // targets returns every inbox args names (not yet deduplicated), reading
-// a course's members and co-hosts and a lone activity's body (for the
+// a course's members and co-hosts and a few activities' bodies (for the
 // cache) in one round trip.
 func (w *fanoutWorker) targets(ctx context.Context, tx pgx.Tx, args fanoutArgs) ([]string, error) {
 	var b pgx.Batch
@@ -61,16 +61,24 @@ func (w *fanoutWorker) targets(ctx context.Context, tx pgx.Tx, args fanoutArgs) 
 		queueMemberTargets(&b, args.FollowersOf, args.FollowersVia, &members)
 		queueCohostTargets(&b, args.FollowersOf, args.FollowersVia, &cohosts) // cohost_targets.go
 	}
-	// Only a fan-out of one activity reads its body for the cache. One
-	// of several is what a batch of applied activities makes, and many
-	// of those come together only while a backlog is applied, when
+	// Only a fan-out of a few activities reads their bodies for the
+	// cache. A batch of applied activities makes one fan-out of all of
+	// them, and a large one comes from a backlog being applied, when
 	// deliveries are paced (internal/foreground): by the time its jobs
 	// run, the few hundred bodies the cache keeps are long replaced, and
 	// the jobs read them again (getMany, one query per job). Over 100,000
-	// Creates, this read cost PostgreSQL more than any query but the
-	// inserts, and fed nothing.
-	if id := args.ActivityID; len(args.More) == 0 && w.activities != nil && !w.activities.cached(id) {
-		w.activities.queueReads(&b, []string{id}, nil)
+	// Creates in batches of about 30, this read cost PostgreSQL more than
+	// any query but the inserts, and fed nothing.
+	if ids := args.activities(); len(ids) <= preReadActivities && w.activities != nil {
+		var uncached []string
+		for _, id := range ids {
+			if !w.activities.cached(id) {
+				uncached = append(uncached, id)
+			}
+		}
+		if len(uncached) > 0 {
+			w.activities.queueReads(&b, uncached, nil)
+		}
 	}
 	if b.Len() > 0 {
 		if err := tx.SendBatch(ctx, &b).Close(); err != nil {
@@ -88,6 +96,10 @@ func (w *fanoutWorker) targets(ctx context.Context, tx pgx.Tx, args fanoutArgs) 
 	}
 	return inboxes, nil
 }
+
+// preReadActivities is the most activities a fan-out reads the bodies of
+// for the delivery workers' cache (256 bodies).
+const preReadActivities = 16
 
 // maxDeliveriesPerJob bounds a delivery job's activities × inboxes, so
 // that a host with many personal inboxes still gets its deliveries from

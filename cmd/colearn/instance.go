@@ -206,7 +206,7 @@ func (in *instance) routes() http.Handler {
 		Pool: in.pool, Verifier: in.verifier, Recipients: in.courses, URLs: in.urls, Logger: in.log,
 		SignatureFailureFunc: in.metrics.signatureFailed, AcceptedFunc: in.metrics.activityAccepted,
 		WakeFunc:     in.processor.WakeFor,
-		BacklogLimit: in.cfg.InboxBacklog, Pending: in.processor.Pending, BusyFunc: in.metrics.inboxBusy,
+		BacklogLimit: in.cfg.InboxBacklog, Ready: in.processor.Ready, BusyFunc: in.metrics.inboxBusy,
 	}
 	ib.Routes(r)
 	in.inbox = ib

@@ -55,7 +55,7 @@ func newMetrics() *metrics {
 		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 	})
 	m.busy = prometheus.NewCounter(prometheus.CounterOpts{
-		Name: "colearn_inbox_busy_total", Help: "Inbox requests answered 429 because the backlog was past --inbox-backlog.",
+		Name: "colearn_inbox_busy_total", Help: "Inbox requests refused (429, or 503 past twice the bound) because the backlog was past --inbox-backlog.",
 	})
 	m.reg.MustRegister(m.applied, m.applyTime, m.busy)
 	m.deliveries = prometheus.NewCounterVec(prometheus.CounterOpts{

@@ -149,18 +149,23 @@ func (t *target) follow(ctx context.Context, a *actors, wait time.Duration) erro
 	return nil
 }
 
-// busyRetryMax caps how long the driver waits on a 429's Retry-After.
-const busyRetryMax = 10 * time.Second
+// A busy answer's Retry-After is waited for at least busyRetryMin and at
+// most busyRetryMax, and a request is sent at most busyAttempts times.
+const (
+	busyRetryMin = 100 * time.Millisecond
+	busyRetryMax = 10 * time.Second
+	busyAttempts = 200
+)
 
 // postUntilTaken sends one pre-signed request and, while the instance
-// answers 429 (its backlog is full), waits its Retry-After and sends it
-// again, as a fediverse server retries a busy inbox; it returns the last
-// status and how many 429s came before it.
+// answers 429 or 503 (its backlog is full), waits its Retry-After and sends
+// it again, as a fediverse server retries a busy inbox; it returns the last
+// status and how many busy answers came before it.
 func (t *target) postUntilTaken(ctx context.Context, s signed) (status, busy int, err error) {
 	for {
 		var retry time.Duration
 		status, retry, err = t.postOnce(ctx, s)
-		if err != nil || status != http.StatusTooManyRequests {
+		if err != nil || (status != http.StatusTooManyRequests && status != http.StatusServiceUnavailable) || busy+1 >= busyAttempts {
 			return status, busy, err
 		}
 		busy++
@@ -178,9 +183,9 @@ func (t *target) post(ctx context.Context, s signed) (int, error) {
 	return status, err
 }
 
-// postOnce sends one pre-signed request and returns its status and, for a
-// 429, how long it asks to wait (1 s when it does not say, at most
-// busyRetryMax).
+// postOnce sends one pre-signed request and returns its status and how
+// long a busy answer asks to wait (1 s when it does not say, within
+// busyRetryMin and busyRetryMax).
 func (t *target) postOnce(ctx context.Context, s signed) (int, time.Duration, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.inbox, bytes.NewReader(s.body))
 	if err != nil {
@@ -195,8 +200,8 @@ func (t *target) postOnce(ctx context.Context, s signed) (int, time.Duration, er
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	retry := time.Second
-	if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && secs >= 0 {
-		retry = min(time.Duration(secs)*time.Second, busyRetryMax)
+	if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil {
+		retry = min(max(time.Duration(secs)*time.Second, busyRetryMin), busyRetryMax)
 	}
 	return resp.StatusCode, retry, nil
 }
@@ -204,7 +209,7 @@ func (t *target) postOnce(ctx context.Context, s signed) (int, time.Duration, er
 // pass is one pass of posting: what came back, and when.
 type pass struct {
 	accepted, refused, errors int
-	busy                      int // 429s, each retried after its Retry-After
+	busy                      int // 429s and 503s, each retried after its Retry-After
 	firstError                string
 	start, last202            time.Time
 	elapsed                   time.Duration

@@ -49,7 +49,7 @@ func (r *report) print(w io.Writer) {
 	ratio := l.rate() / r.baseline()
 	sustain := l.fifths[4] / l.fifths[0]
 	fmt.Fprintf(w, "inbox load: %d distinct Create(Note) from %d actors, %d connections\n", r.n, r.actors, r.concurrency)
-	fmt.Fprintf(w, "  accepted %d, refused %d, errors %d in %s; %d answers 429 (backlog full), each retried after its Retry-After",
+	fmt.Fprintf(w, "  accepted %d, refused %d, errors %d in %s; %d busy answers (429 or 503: backlog full), each retried after its Retry-After",
 		l.accepted, l.refused, l.errors, l.elapsed.Round(time.Millisecond), l.busy)
 	if l.firstError != "" {
 		fmt.Fprintf(w, " (first failure: %s)", l.firstError)

@@ -138,7 +138,9 @@ func TestBacklogLimitSharesAreRecent(t *testing.T) {
 		t.Errorf("total %d over %d senders, want 1 over 1", b.total, len(b.both))
 	}
 	*clock = clock.Add(time.Minute)
-	b.busy("https://x.example/u", "Create")
+	if statusOf(b.busy("https://x.example/u", "Create")) != 202 {
+		t.Error("with nobody sending lately, a sender refused past the bound")
+	}
 	if b.total != 0 || len(b.both) != 0 {
 		t.Errorf("after a quiet minute: total %d over %d senders, want none", b.total, len(b.both))
 	}

@@ -2,6 +2,7 @@ package inbox
 
 import (
 	"context"
+	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/url"
@@ -11,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/net/idna"
 	"golang.org/x/net/publicsuffix"
 )
 
@@ -26,16 +28,22 @@ import (
 // activity waiting hours for a retry, which a peer can cause on purpose
 // with documents that fail, does not hold the inbox shut.
 //
-// The busyAnswer goes first to the senders that sent the most: past the
+// The refusal goes first to the senders that sent the most: past the
 // bound, a sender whose share of the activities accepted in the last 5 to
 // 10 s is at least an equal share is refused, and a sender that sent less
 // is still let in, so that one flood does not shut out everyone else. A
 // sender is a registrable domain (every subdomain and port of example.com
-// is one sender), or an IP address, so that a flood cannot pass for many
-// small senders by the dozen names it costs nothing to make. Past twice
+// is one sender, and so is every user's subdomain of a hosting suffix such
+// as github.io), an IPv4 address or an IPv6 /64, so that a flood cannot
+// pass for many small senders by the dozen names it costs nothing to
+// make. Past twice
 // the bound, every sender is refused (503: the instance as a whole is
-// overloaded), except Deletes and Undos, which are cheap to apply and
-// take back what their author no longer wants shown.
+// overloaded). Deletes and Undos are never refused: they are cheap to
+// apply and take back what their author no longer wants shown. Neither
+// are types colearn does not store.
+//
+// A backlog read that has not succeeded for backlogStale refuses nothing:
+// a count that cannot be had is no reason to shut the inbox.
 //
 // The decision is made before the signature is checked, so refusing costs
 // next to nothing; the sender is the one the activity's actor names, which
@@ -45,20 +53,29 @@ import (
 // backlogRead is how often the backlog's length is read, at most.
 const backlogRead = 200 * time.Millisecond
 
+// backlogStale is how old the last good read may be for the bound to hold.
+const backlogStale = 5 * time.Second
+
 // backlogWindow is how long a window of accepted activities per sender is;
 // the shares are taken over the current window and the one before it.
 const backlogWindow = 5 * time.Second
 
 // backlogLimit refuses activities while the backlog is past its bound.
 type backlogLimit struct {
-	limit int64
-	ready func(ctx context.Context) (int64, error)
-	now   func() time.Time
+	limit  int64
+	ready  func(ctx context.Context) (int64, error)
+	logger *slog.Logger
+	now    func() time.Time
+	origin time.Time // the times below are since origin, on the monotonic clock
 
-	length    atomic.Int64 // the backlog, as last read
-	sinceRead atomic.Int64 // activities accepted here since the last read that found them began
-	readAt    atomic.Int64 // when the last read started, in Unix nanoseconds
-	reading   atomic.Bool  // a read is in flight
+	// The backlog is base + accepted: base is the last good read's count
+	// less what had been accepted here when it began, and accepted counts
+	// every activity accepted here, so that those since the read are added.
+	base     atomic.Int64
+	accepted atomic.Int64
+	readAt   atomic.Int64 // when the last read started
+	goodAt   atomic.Int64 // when the last good read started
+	reading  atomic.Bool  // a read is in flight
 
 	mu      sync.Mutex
 	started time.Time      // the current window's start
@@ -68,10 +85,16 @@ type backlogLimit struct {
 	total   int            // the sum of both
 }
 
-func newBacklogLimit(limit int64, ready func(ctx context.Context) (int64, error)) *backlogLimit {
-	b := &backlogLimit{limit: limit, ready: ready, now: time.Now,
+func newBacklogLimit(limit int64, ready func(ctx context.Context) (int64, error), logger *slog.Logger) *backlogLimit {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	b := &backlogLimit{limit: limit, ready: ready, logger: logger, now: time.Now,
 		cur: map[string]int{}, prev: map[string]int{}, both: map[string]int{}}
-	b.started = b.now()
+	b.origin = b.now()
+	b.started = b.origin
+	b.readAt.Store(-int64(backlogStale))
+	b.goodAt.Store(-int64(backlogStale))
 	return b
 }
 
@@ -82,24 +105,18 @@ type busyAnswer struct {
 	retryAfter string
 }
 
-// busy returns the busyAnswer for an activity of type typ whose actor is
+// busy returns the refusal for an activity of type typ whose actor is
 // actorIRI, or nil to go on with it.
 func (b *backlogLimit) busy(actorIRI, typ string) *busyAnswer {
-	if b == nil || b.limit <= 0 {
+	if b == nil || b.limit <= 0 || typ == "Delete" || typ == "Undo" {
 		return nil
 	}
-	n := b.current()
+	n, known := b.current()
 	switch {
-	case n < b.limit:
+	case !known || n < b.limit:
 		return nil
 	case n >= 2*b.limit:
-		if typ == "Delete" || typ == "Undo" {
-			return nil
-		}
 		return &busyAnswer{status: 503, retryAfter: retryAfter(4)}
-	}
-	if typ == "Delete" || typ == "Undo" {
-		return nil
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -114,12 +131,12 @@ func (b *backlogLimit) busy(actorIRI, typ string) *busyAnswer {
 // refused together do not all come back in the same second.
 func retryAfter(base int) string { return strconv.Itoa(base + rand.IntN(base+1)) }
 
-// accepted counts an activity of actorIRI's that was stored.
-func (b *backlogLimit) accepted(actorIRI string) {
+// took counts an activity of actorIRI's that was stored.
+func (b *backlogLimit) took(actorIRI string) {
 	if b == nil || b.limit <= 0 {
 		return
 	}
-	b.sinceRead.Add(1)
+	b.accepted.Add(1)
 	s := senderOf(actorIRI)
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -129,21 +146,19 @@ func (b *backlogLimit) accepted(actorIRI string) {
 	b.total++
 }
 
-// rotate starts a new window when the current one is over; b.mu is held.
+// rotate moves the windows on when the current one is over; b.mu is held.
 func (b *backlogLimit) rotate() {
-	now := b.now()
-	since := now.Sub(b.started)
+	since := b.now().Sub(b.started)
 	if since < backlogWindow {
 		return
 	}
 	if since >= 2*backlogWindow { // both windows are over
-		b.prev, b.cur, b.started = map[string]int{}, map[string]int{}, now
-		clear(b.both)
-		b.total = 0
+		b.prev, b.cur, b.both, b.total = map[string]int{}, map[string]int{}, map[string]int{}, 0
+		b.started = b.started.Add(since.Truncate(backlogWindow))
 		return
 	}
 	old := b.prev
-	b.prev, b.cur, b.started = b.cur, map[string]int{}, now
+	b.prev, b.cur, b.started = b.cur, map[string]int{}, b.started.Add(backlogWindow)
 	for s, k := range old {
 		if b.both[s] -= k; b.both[s] <= 0 {
 			delete(b.both, s)
@@ -152,46 +167,69 @@ func (b *backlogLimit) rotate() {
 	}
 }
 
-// current returns the backlog's length as last read, plus what was
-// accepted here since that read began, and starts a new read (one at a
-// time) when the last one is older than backlogRead: a request never
-// waits for it.
-func (b *backlogLimit) current() int64 {
-	now := b.now().UnixNano()
+// current returns the backlog's length, and whether it is known (a good
+// read within backlogStale). It starts a new read, one at a time, when the
+// last one began backlogRead ago or more: a request never waits for it.
+func (b *backlogLimit) current() (n int64, known bool) {
+	now := int64(b.now().Sub(b.origin))
 	if now-b.readAt.Load() >= int64(backlogRead) && b.reading.CompareAndSwap(false, true) {
 		b.readAt.Store(now)
-		before := b.sinceRead.Load() // what this read will find, too
+		before := b.accepted.Load() // what this read will find, too
 		go func() {
 			defer b.reading.Store(false)
 			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 			defer cancel()
-			if n, err := b.ready(ctx); err == nil {
-				b.length.Store(n)
-				b.sinceRead.Add(-before)
+			n, err := b.ready(ctx)
+			if err != nil {
+				b.logger.Warn("reading the inbox backlog failed; while no read succeeds, its bound refuses nothing", "err", err)
+				return
 			}
+			b.base.Store(n - before)
+			b.goodAt.Store(now)
 		}()
 	}
-	return b.length.Load() + b.sinceRead.Load()
+	return b.base.Load() + b.accepted.Load(), now-b.goodAt.Load() < int64(backlogStale)
 }
 
 // senderOf is the sender an actor's activities count for: the registrable
-// domain of its host (port dropped), or its IP address. Loopback
-// addresses, which only tests and development use, keep their port, so
-// that two peers on one machine are two senders.
+// domain of its host under the ICANN part of the public suffix list (so
+// every user of a hosting suffix such as github.io is one sender), port
+// dropped; an IPv4 address; or an IPv6 /64. Loopback (localhost and
+// loopback addresses), which only tests and development use, keeps its
+// port, so that two peers on one machine are two senders.
 func senderOf(actorIRI string) string {
 	u, err := url.Parse(actorIRI)
 	if err != nil {
 		return actorIRI
 	}
-	host := strings.ToLower(u.Hostname())
+	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
 	if ip := net.ParseIP(host); ip != nil {
-		if ip.IsLoopback() {
+		switch {
+		case ip.IsLoopback():
 			return strings.ToLower(u.Host)
+		case ip.To4() != nil:
+			return ip.String()
+		default:
+			return ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
 		}
-		return ip.String()
 	}
-	if d, err := publicsuffix.EffectiveTLDPlusOne(host); err == nil {
-		return d
+	if host == "localhost" {
+		return strings.ToLower(u.Host)
 	}
-	return host
+	if ascii, err := idna.Lookup.ToASCII(host); err == nil {
+		host = ascii
+	}
+	suffix, icann := publicsuffix.PublicSuffix(host)
+	for !icann { // a private suffix (github.io): up to the ICANN one (io)
+		dot := strings.IndexByte(suffix, '.')
+		if dot < 0 {
+			break
+		}
+		suffix, icann = publicsuffix.PublicSuffix(suffix[dot+1:])
+	}
+	labels := strings.Split(host, ".")
+	if keep := strings.Count(suffix, ".") + 2; len(labels) > keep {
+		labels = labels[len(labels)-keep:]
+	}
+	return strings.Join(labels, ".")
 }

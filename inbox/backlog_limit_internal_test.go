@@ -2,6 +2,7 @@ package inbox
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -13,13 +14,14 @@ import (
 func testLimit() (b *backlogLimit, at func(n int64), clock *time.Time) {
 	t0 := time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)
 	clock = &t0
-	b = newBacklogLimit(100, func(context.Context) (int64, error) { select {} })
+	b = newBacklogLimit(100, func(ctx context.Context) (int64, error) { <-ctx.Done(); return 0, ctx.Err() }, nil)
 	b.now = func() time.Time { return *clock }
-	b.started = *clock
+	b.origin, b.started = *clock, *clock
 	at = func(n int64) {
-		b.length.Store(n)
-		b.sinceRead.Store(0)
-		b.readAt.Store(clock.Add(time.Hour).UnixNano())
+		b.base.Store(n - b.accepted.Load())
+		later := int64(clock.Sub(b.origin) + time.Hour)
+		b.readAt.Store(later) // no read replaces it
+		b.goodAt.Store(later) // and it stays known
 	}
 	return b, at, clock
 }
@@ -38,12 +40,12 @@ func statusOf(a *busyAnswer) int {
 func TestBacklogLimitRefusesTheHeaviestSendersFirst(t *testing.T) {
 	b, at, _ := testLimit()
 	for range 90 {
-		b.accepted("https://flood.example/users/a")
+		b.took("https://flood.example/users/a")
 	}
 	for range 5 {
-		b.accepted("https://small.example/users/b")
+		b.took("https://small.example/users/b")
 	}
-	b.accepted("https://tiny.example/users/c")
+	b.took("https://tiny.example/users/c")
 
 	check := func(backlog int64, want map[string]int) {
 		t.Helper()
@@ -70,7 +72,7 @@ func TestBacklogLimitRefusesTheHeaviestSendersFirst(t *testing.T) {
 
 	// A lone sender is its own equal share: refused past the bound.
 	lone, at2, _ := testLimit()
-	lone.accepted("https://only.example/users/a")
+	lone.took("https://only.example/users/a")
 	at2(150)
 	if statusOf(lone.busy("https://only.example/users/a", "Create")) != 429 {
 		t.Error("the only sender let in past the bound")
@@ -88,9 +90,9 @@ func TestBacklogLimitRefusesTheHeaviestSendersFirst(t *testing.T) {
 func TestBacklogLimitCountsRegistrableDomains(t *testing.T) {
 	b, at, _ := testLimit()
 	for i := range 50 {
-		b.accepted("https://n" + string(rune('a'+i%26)) + ".flood.example:8443/users/a")
+		b.took("https://n" + string(rune('a'+i%26)) + ".flood.example:8443/users/a")
 	}
-	b.accepted("https://other.example/users/b")
+	b.took("https://other.example/users/b")
 	at(100)
 	if statusOf(b.busy("https://fresh.flood.example/users/z", "Create")) != 429 {
 		t.Error("a new subdomain of the flooding domain let in as a new sender")
@@ -103,6 +105,11 @@ func TestBacklogLimitCountsRegistrableDomains(t *testing.T) {
 		"https://Flood.Example:8443/u":      "flood.example",
 		"http://203.0.113.7:8080/u":         "203.0.113.7",
 		"http://127.0.0.1:4001/u":           "127.0.0.1:4001",
+		"http://localhost:4002/u":           "localhost:4002",
+		"https://a.flood.example./users/x":  "flood.example",
+		"https://alice.github.io/users/x":   "github.io",
+		"https://bücher.example/u":          "xn--bcher-kva.example",
+		"https://[2001:db8:1:2:3::4]/u":     "2001:db8:1:2::/64",
 	} {
 		if got := senderOf(iri); got != want {
 			t.Errorf("senderOf(%s) = %s, want %s", iri, got, want)
@@ -115,15 +122,15 @@ func TestBacklogLimitCountsRegistrableDomains(t *testing.T) {
 func TestBacklogLimitSharesAreRecent(t *testing.T) {
 	b, at, clock := testLimit()
 	for range 10 {
-		b.accepted("https://flood.example/users/a")
+		b.took("https://flood.example/users/a")
 	}
-	b.accepted("https://quiet.example/users/b")
+	b.took("https://quiet.example/users/b")
 	at(100)
 	if statusOf(b.busy("https://flood.example/users/a", "Create")) != 429 {
 		t.Fatal("the flood let in")
 	}
 	*clock = clock.Add(6 * time.Second) // one window on: still counted
-	b.accepted("https://quiet.example/users/b")
+	b.took("https://quiet.example/users/b")
 	if statusOf(b.busy("https://flood.example/users/a", "Create")) != 429 {
 		t.Error("the flood let in one window later")
 	}
@@ -146,26 +153,54 @@ func TestBacklogLimitSharesAreRecent(t *testing.T) {
 	}
 }
 
+// TestBacklogLimitWindowsEndOnTime: a window is five seconds from the
+// last one's start, not from the first request after it, so what a sender
+// sent stops counting at most ten seconds later.
+func TestBacklogLimitWindowsEndOnTime(t *testing.T) {
+	b, at, clock := testLimit()
+	b.took("https://flood.example/users/a")
+	*clock = clock.Add(9900 * time.Millisecond)
+	b.took("https://quiet.example/users/b")
+	at(100)
+	*clock = clock.Add(300 * time.Millisecond) // 10.2 s after the flood's activity
+	if statusOf(b.busy("https://flood.example/users/a", "Create")) != 202 {
+		t.Error("what the flood sent 10.2 s ago still counts")
+	}
+}
+
 // TestBacklogLimitReadsInTheBackground: a request never waits for the
-// backlog's read, one read runs at a time, and what was accepted since the
-// read began is added to what it found.
+// backlog's read, one read runs at a time, what was accepted since the
+// read began is added to what it found, and while no read succeeds for
+// backlogStale the bound refuses nothing.
 func TestBacklogLimitReadsInTheBackground(t *testing.T) {
-	answer := make(chan int64)
+	answer := make(chan error)
 	reads := make(chan struct{}, 10)
+	var found int64
 	b := newBacklogLimit(10, func(context.Context) (int64, error) {
 		reads <- struct{}{}
-		return <-answer, nil
-	})
+		return found, <-answer
+	}, nil)
 	t0 := time.Now()
 	b.now = func() time.Time { return t0 }
-	if n := b.current(); n != 0 {
-		t.Fatalf("before any read: %d", n)
+	b.origin = t0
+	waitRead := func() {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for b.reading.Load() {
+			if time.Now().After(deadline) {
+				t.Fatal("the read never finished")
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	if n, known := b.current(); n != 0 || known {
+		t.Fatalf("before any read: %d, known %v", n, known)
 	}
 	<-reads // the read runs, blocked, while current has returned
 	t0 = t0.Add(time.Second)
-	b.accepted("https://a.example/u")
-	b.accepted("https://a.example/u")
-	if n := b.current(); n != 2 {
+	b.took("https://a.example/u")
+	b.took("https://a.example/u")
+	if n, _ := b.current(); n != 2 {
 		t.Errorf("while the read is blocked: %d, want the 2 accepted since", n)
 	}
 	select {
@@ -173,30 +208,43 @@ func TestBacklogLimitReadsInTheBackground(t *testing.T) {
 		t.Fatal("a second read started while the first was in flight")
 	case <-time.After(20 * time.Millisecond):
 	}
-	answer <- 25
-	deadline := time.Now().Add(5 * time.Second)
-	for b.length.Load() != 25 || b.reading.Load() {
-		if time.Now().After(deadline) {
-			t.Fatal("the read never finished")
-		}
-		time.Sleep(time.Millisecond)
-	}
-	// The two were accepted after the first read began: they stay added
-	// until a read that began after them has finished.
-	if n := b.current(); n != 27 {
-		t.Errorf("after the read: %d, want 25 + 2", n)
+	found = 25
+	answer <- nil
+	waitRead()
+	// The two were accepted after the first read began: they are added.
+	if n, known := b.current(); n != 27 || !known {
+		t.Errorf("after the read: %d, known %v; want 25 + 2", n, known)
 	}
 	<-reads // that current started the next read (a second had passed)
-	if n := b.current(); n != 27 {
-		t.Errorf("while the next read runs: %d, want 25 + 2", n)
-	}
-	answer <- 27
-	for b.reading.Load() {
-		time.Sleep(time.Millisecond)
-	}
-	if n := b.current(); n != 27 {
+	found = 27
+	answer <- nil
+	waitRead()
+	if n, _ := b.current(); n != 27 {
 		t.Errorf("after a read that saw them: %d, want 27", n)
 	}
+	t0 = t0.Add(time.Second)
+	if b.busy("https://a.example/u", "Create") == nil {
+		t.Error("let in past twice the bound")
+	}
+	// Reads fail from now on: the last good one (begun a second ago) holds for
+	// backlogStale, then the bound refuses nothing.
+	<-reads
+	answer <- errors.New("database down")
+	waitRead()
+	t0 = t0.Add(backlogStale - 3*time.Second)
+	if b.busy("https://a.example/u", "Create") == nil {
+		t.Error("let in within backlogStale of the last good read")
+	}
+	<-reads
+	answer <- errors.New("database down")
+	waitRead()
+	t0 = t0.Add(2 * time.Second)
+	if a := b.busy("https://a.example/u", "Create"); a != nil {
+		t.Errorf("refused (%d) with no good read for %s", a.status, backlogStale+time.Second)
+	}
+	<-reads
+	answer <- errors.New("database down")
+	waitRead()
 }
 
 // TestReadyLeavesOutWhatWaits: the backlog the bound counts is the pending
@@ -215,7 +263,7 @@ func TestReadyLeavesOutWhatWaits(t *testing.T) {
 	}
 	if _, err := pool.Exec(ctx, `
 		UPDATE inbox_activities SET attempts = 1, next_attempt_at = now() + interval '1 hour' WHERE activity_id LIKE '%/a/1_' OR activity_id LIKE '%/a/2';
-		UPDATE inbox_activities SET held = true, next_attempt_at = now() + interval '2 seconds' WHERE activity_id LIKE '%/a/3';
+		UPDATE inbox_activities SET held = true, next_attempt_at = now() + interval '1 hour' WHERE activity_id LIKE '%/a/3';
 		UPDATE inbox_activities SET attempts = 1, next_attempt_at = now() - interval '1 second' WHERE activity_id LIKE '%/a/4';
 		UPDATE inbox_activities SET processed_at = now(), next_attempt_at = now() + interval '1 hour' WHERE activity_id LIKE '%/a/5'`); err != nil {
 		t.Fatal(err)

@@ -64,7 +64,7 @@ func (h *Handler) start() {
 		h.recent = newRecentIDs(recentKept)
 		h.locals = newRecipientCache()
 		if h.Ready != nil && h.BacklogLimit > 0 {
-			h.backlog = newBacklogLimit(h.BacklogLimit, h.Ready)
+			h.backlog = newBacklogLimit(h.BacklogLimit, h.Ready, h.Logger)
 		}
 	})
 }
@@ -144,7 +144,7 @@ func (h *Handler) receive(w http.ResponseWriter, r *http.Request, recipient stri
 		w.WriteHeader(http.StatusAccepted)
 		return
 	}
-	if parseErr == nil {
+	if parseErr == nil && env.Known() {
 		if no := h.backlog.busy(env.Actor, env.Type); no != nil {
 			if h.BusyFunc != nil {
 				h.BusyFunc()
@@ -186,7 +186,7 @@ func (h *Handler) receive(w http.ResponseWriter, r *http.Request, recipient stri
 	}
 	h.recent.add(env.ID)
 	if fresh {
-		h.backlog.accepted(env.Actor)
+		h.backlog.took(env.Actor)
 	}
 	if fresh && h.AcceptedFunc != nil {
 		h.AcceptedFunc(env.Type)

@@ -8,6 +8,3 @@
 -- so the count is one range of this small index.
 CREATE INDEX inbox_activities_waiting ON inbox_activities (next_attempt_at)
 	WHERE processed_at IS NULL AND next_attempt_at IS NOT NULL;
-
--- +goose Down
-DROP INDEX inbox_activities_waiting;

@@ -25,9 +25,9 @@ type config struct {
 	SignatureWindow time.Duration
 	InboxRetention  time.Duration
 	InboxWorkers    int
-	// InboxBacklog is how many accepted activities may wait to be applied
-	// before the inbox answers 429 to the hosts sending the most; 0 or
-	// less never refuses.
+	// InboxBacklog is how many accepted activities may wait, ready to
+	// apply, before the inbox answers 429 to the senders sending the most
+	// (503 to all past twice it); 0 or less never refuses.
 	InboxBacklog int64
 	// MetricsListen is where /metrics is served, apart from the public
 	// listener; empty disables it.
@@ -97,7 +97,7 @@ func serveFlags(fs *flag.FlagSet, c *config) {
 	if err != nil {
 		backlog = 10000
 	}
-	fs.Int64Var(&c.InboxBacklog, "inbox-backlog", backlog, "how many accepted activities may wait to be applied before the inbox answers 429 (Retry-After) to the hosts sending the most; 0 never refuses (COLEARN_INBOX_BACKLOG)")
+	fs.Int64Var(&c.InboxBacklog, "inbox-backlog", backlog, "how many accepted activities may wait, ready to apply, before the inbox answers 429 (Retry-After) to the senders sending the most, and 503 to all past twice it; 0 never refuses (COLEARN_INBOX_BACKLOG)")
 	fs.StringVar(&c.MetricsListen, "metrics-listen", envOr("COLEARN_METRICS_LISTEN", "127.0.0.1:9464"), "address of the Prometheus /metrics listener, apart from the public one; empty disables it (COLEARN_METRICS_LISTEN)")
 	fs.StringVar(&c.ClientAddrHeader, "client-addr-header", envOr("COLEARN_CLIENT_ADDR_HEADER", ""), "header your reverse proxy sets to the client address (e.g. X-Real-IP), used to throttle sign-ins; empty: the connection's address (COLEARN_CLIENT_ADDR_HEADER)")
 	retention, err = time.ParseDuration(envOr("COLEARN_DELIVERY_RETENTION", "24h"))

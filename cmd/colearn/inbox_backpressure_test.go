@@ -90,7 +90,7 @@ func TestInboxBackpressure(t *testing.T) {
 			return true, nil
 		}
 		if status != http.StatusAccepted {
-			return false, fmt.Errorf("bob's Create: %d before any 429", status)
+			t.Fatalf("bob's Create: %d before any 429", status)
 		}
 		time.Sleep(50 * time.Millisecond)
 		return false, nil

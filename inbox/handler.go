@@ -42,10 +42,11 @@ type Handler struct {
 	// WakeFunc is called with the actor of an activity just stored, to have
 	// it applied.
 	WakeFunc func(actor string)
-	// BacklogLimit is how many accepted activities may wait to be applied
-	// before the inbox answers 429 to the senders that sent the most
-	// (backlog_limit.go); 0 or less never refuses. Ready counts them
-	// (Processor.Ready); without it there is no limit.
+	// BacklogLimit is how many accepted activities may wait, ready to
+	// apply, before the inbox answers 429 to the senders that sent the
+	// most, and 503 to all past twice it (backlog_limit.go); 0 or less
+	// never refuses. Ready counts them (Processor.Ready); without it there
+	// is no limit.
 	BacklogLimit int64
 	Ready        func(ctx context.Context) (int64, error)
 	// BusyFunc is told of every activity refused because the backlog is full.

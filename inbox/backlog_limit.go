@@ -36,11 +36,10 @@ import (
 // is one sender, and so is every user's subdomain of a hosting suffix such
 // as github.io), an IPv4 address or an IPv6 /64, so that a flood cannot
 // pass for many small senders by the dozen names it costs nothing to
-// make. Past twice
-// the bound, every sender is refused (503: the instance as a whole is
-// overloaded). Deletes and Undos are never refused: they are cheap to
-// apply and take back what their author no longer wants shown. Neither
-// are types colearn does not store.
+// make. Past twice the bound, every sender is refused (503: the instance
+// as a whole is overloaded). Deletes and Undos are never refused: they are
+// cheap to apply and take back what their author no longer wants shown.
+// Neither are types colearn does not store.
 //
 // A backlog read that has not succeeded for backlogStale refuses nothing:
 // a count that cannot be had is no reason to shut the inbox.
@@ -60,7 +59,8 @@ const backlogStale = 5 * time.Second
 // the shares are taken over the current window and the one before it.
 const backlogWindow = 5 * time.Second
 
-// backlogLimit refuses activities while the backlog is past its bound.
+// backlogLimit refuses activities while the backlog is past its bound (a
+// nil one never refuses).
 type backlogLimit struct {
 	limit  int64
 	ready  func(ctx context.Context) (int64, error)
@@ -108,7 +108,7 @@ type busyAnswer struct {
 // busy returns the refusal for an activity of type typ whose actor is
 // actorIRI, or nil to go on with it.
 func (b *backlogLimit) busy(actorIRI, typ string) *busyAnswer {
-	if b == nil || b.limit <= 0 || typ == "Delete" || typ == "Undo" {
+	if b == nil || typ == "Delete" || typ == "Undo" {
 		return nil
 	}
 	n, known := b.current()
@@ -133,7 +133,7 @@ func retryAfter(base int) string { return strconv.Itoa(base + rand.IntN(base+1))
 
 // took counts an activity of actorIRI's that was stored.
 func (b *backlogLimit) took(actorIRI string) {
-	if b == nil || b.limit <= 0 {
+	if b == nil {
 		return
 	}
 	b.accepted.Add(1)

@@ -91,7 +91,7 @@ func (p *Processor) Ready(ctx context.Context) (int64, error) {
 }
 
 const (
-	countReady = `SELECT ((SELECT coalesce(sum(n), 0) FROM inbox_pending_slots)
+	countReady = `SELECT ((` + countPending + `)
 		- (SELECT count(*) FROM inbox_activities WHERE processed_at IS NULL AND next_attempt_at IS NOT NULL AND next_attempt_at > now()))::bigint`
 	pruneApplied = `DELETE FROM inbox_activities WHERE seq IN (
 		SELECT seq FROM inbox_activities WHERE processed_at < now() - $1::interval LIMIT $2)`

@@ -334,21 +334,13 @@ func TestWebRemotePages(t *testing.T) {
 		t.Fatalf("bad handle: %d, want 422", r.status)
 	}
 	// A remote course the user has joined (the Accept has arrived).
-	u, err := b.store.UserByUsername(b.ctx, "ann")
-	if err != nil {
-		t.Fatal(err)
-	}
 	remote := "https://far.example/courses/math"
-	if err := b.store.RequestEnrollment(b.ctx, b.pool, u.ID, remote, "https://x/join/1"); err != nil {
-		t.Fatal(err)
-	}
+	b.requestRemote("ann", remote, "https://x/join/1")
 	page := b.get(ann, "/remote/course?iri="+url.QueryEscape(remote))
 	mustContain(t, page, "pending")
 	mustNotContain(t, page, `id="post-form"`)
 	mustContain(t, b.get(ann, "/courses"), "far.example/courses/math", "pending")
-	if _, err := b.store.AnswerEnrollment(b.ctx, b.pool, remote, "https://x/join/1", true); err != nil {
-		t.Fatal(err)
-	}
+	b.acceptRemote(remote, "https://x/join/1")
 	if _, _, err := b.store.SavePost(b.ctx, b.pool, courses.Post{IRI: "https://far.example/posts/1", CourseIRI: remote,
 		AuthorIRI: "https://far.example/users/max", AuthorName: "Max", AuthorHandle: "max", Content: "<p>Sums <b>first</b></p>"}); err != nil {
 		t.Fatal(err)

@@ -98,17 +98,9 @@ func TestRemoteAndCohostedDiscussionsNewestFirstPaged(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	ann := b.signedIn("ann", false)
-	u, err := b.store.UserByUsername(b.ctx, "ann")
-	if err != nil {
-		t.Fatal(err)
-	}
 	remote := "https://far.example/courses/math"
-	if err := b.store.RequestEnrollment(b.ctx, b.pool, u.ID, remote, "https://x/join/1"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := b.store.AnswerEnrollment(b.ctx, b.pool, remote, "https://x/join/1", true); err != nil {
-		t.Fatal(err)
-	}
+	b.requestRemote("ann", remote, "https://x/join/1")
+	b.acceptRemote(remote, "https://x/join/1")
 	addPosts(t, b, remote)
 	walkDiscussion(t, b, ann, "/remote/course?iri="+url.QueryEscape(remote))
 

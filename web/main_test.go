@@ -187,6 +187,27 @@ func (b *bundle) createUser(nu courses.NewUser) courses.User {
 	return u
 }
 
+// requestRemote records username's request to join the remote course
+// (its Join sent, no answer yet), as join id.
+func (b *bundle) requestRemote(username, course, id string) {
+	b.t.Helper()
+	u, err := b.store.UserByUsername(b.ctx, username)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	if err := b.store.RequestEnrollment(b.ctx, b.pool, u.ID, course, id); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+// acceptRemote records the remote course's Accept of the join id.
+func (b *bundle) acceptRemote(course, id string) {
+	b.t.Helper()
+	if _, err := b.store.AnswerEnrollment(b.ctx, b.pool, course, id, true); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
 // signedIn returns a client signed in as a new user.
 func (b *bundle) signedIn(username string, admin bool) *http.Client {
 	b.t.Helper()

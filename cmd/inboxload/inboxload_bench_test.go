@@ -58,7 +58,8 @@ func BenchmarkInboxLoad(b *testing.B) {
 		var t0, t1 time.Time
 		// COLEARN_INBOXLOAD_PROFILE=DIR keeps CPU profiles of the server:
 		// posting.pprof over the first 10 s of the load, applying.pprof over
-		// the 15 s after the last request.
+		// the 15 s after the last request, replaying.pprof over the first 3 s
+		// of the duplicates.
 		profDir := os.Getenv("COLEARN_INBOXLOAD_PROFILE")
 		var profiles []<-chan struct{}
 		d.sendingFunc = func(start bool) {
@@ -95,9 +96,19 @@ func BenchmarkInboxLoad(b *testing.B) {
 			rep.dupNote = fmt.Sprintf("replayed while the backlog was still applied: %v", err)
 		}
 		b.StartTimer()
+		dup0, dupT0 := in.cpu(), time.Now()
+		var replayProfile <-chan struct{}
+		if profDir != "" {
+			replayProfile = in.profileInto(b, profDir, "replaying.pprof", 3)
+		}
 		if err := d.replay(ctx, rep); err != nil {
 			b.Fatal(err)
 		}
+		if replayProfile != nil {
+			<-replayProfile
+		}
+		colearn, postgres, driver = dup0.cores(in.cpu(), time.Since(dupT0))
+		fmt.Printf("  cores used while replaying: colearn %.2f, PostgreSQL %.2f, this driver %.2f (of %d)\n", colearn, postgres, driver, runtime.NumCPU())
 		rep.print(os.Stdout)
 		b.ReportMetric(rep.load.rate(), "accepted/s")
 		b.ReportMetric(rep.load.rate()/rep.baseline(), "ratio-to-verify")

@@ -36,19 +36,10 @@ type target struct {
 // IRIs' host in the Host header, so that signatures cover the instance's
 // configured host.
 func discover(ctx context.Context, base, slug string, concurrency int) (*target, error) {
-	if err := httpload.CheckLoopback(base); err != nil {
-		return nil, err
-	}
-	u, err := url.Parse(base)
+	t, err := newTarget(base, concurrency)
 	if err != nil {
 		return nil, err
 	}
-	tr := httpload.NewTransport(concurrency)
-	dialer := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
-	tr.DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
-		return dialer.DialContext(ctx, network, u.Host)
-	}
-	t := &target{base: base, client: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/courses/"+slug, nil)
 	if err != nil {
 		return nil, err
@@ -67,6 +58,25 @@ func discover(ctx context.Context, base, slug string, concurrency int) (*target,
 	}
 	t.course, t.inbox = doc.ID, doc.Inbox
 	return t, nil
+}
+
+// newTarget is a target at base (loopback only) with a client of
+// concurrency connections that sends every request to base, whatever host
+// its URL names; course and inbox are still to be set.
+func newTarget(base string, concurrency int) (*target, error) {
+	if err := httpload.CheckLoopback(base); err != nil {
+		return nil, err
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		return nil, err
+	}
+	tr := httpload.NewTransport(concurrency)
+	dialer := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
+	tr.DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return dialer.DialContext(ctx, network, u.Host)
+	}
+	return &target{base: base, client: &http.Client{Transport: tr, Timeout: 30 * time.Second}}, nil
 }
 
 // signed is one pre-signed POST: its body and headers, Date included.

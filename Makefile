@@ -29,5 +29,6 @@ bench:
 	go test -run='^$$' -bench=PostStampede -benchtime=5x ./cmd/colearn/
 	go test -run='^$$' -bench=Fanout -benchtime=3x ./outbox/
 	go test -run='^$$' -bench=InboxLoad -benchtime=1x -timeout=1h ./cmd/inboxload/
+	go test -run='^$$' -bench=InboxFloor -benchtime=1x -timeout=1h ./cmd/inboxload/
 	go test -run='^$$' -bench=InboxRetentionDisk -benchtime=1x ./inbox/
 	go test -run='^$$' -bench=Credentials -benchtime=2000x ./federation/credential/

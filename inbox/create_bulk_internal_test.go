@@ -23,9 +23,9 @@ import (
 // of plain posts and everything the bulk path must leave alone or refuse
 // (hostile authors, non-members, pending and blocked members, tombstones,
 // replays, edits, another author's post id, ids repeated in the batch,
-// replies, direct posts, empty and oversized posts, a post a statement
-// fails for, an actor whose document must be fetched first, a co-hosted
-// course, Deletes before and after Creates of the same post), once with
+// replies, direct posts, empty and oversized posts, posts with a NUL in
+// their text, a post a statement fails for, an actor whose document must
+// be fetched first, a co-hosted course, Deletes before and after Creates of the same post), once with
 // every activity applied alone and once with the bulk path on, each on a
 // fresh database set up the same way. The outcomes, the stored posts,
 // tombstones, announces, outbox activities and fan-outs (each activity's
@@ -63,6 +63,17 @@ func TestBulkCreatesMatchOneByOne(t *testing.T) {
 		}
 	}
 
+	// A post with a NUL in its text fails for good on its first attempt.
+	for _, post := range []string{"/notes/nul:", "/notes/nul-title:"} {
+		i := slices.IndexFunc(bulk.outcomes, func(l string) bool { return strings.Contains(l, " processed=") && strings.Contains(l, post) })
+		if i < 0 {
+			t.Errorf("no stored outcome names %s", post)
+			continue
+		}
+		if l := bulk.outcomes[i]; !strings.Contains(l, "processed=true attempts=1 retry=false") {
+			t.Errorf("%s is left to be tried again: %s", post, l)
+		}
+	}
 	// What the case is about, so that it cannot pass by storing nothing.
 	for _, want := range []string{"/notes/plain", "/notes/rich", "/notes/script", "/notes/open", "/notes/article", "/notes/context", "/notes/edited"} {
 		if !slices.ContainsFunc(bulk.posts, func(p string) bool { return strings.Contains(p, want+" ") }) {
@@ -243,6 +254,9 @@ func runBulkCase(t *testing.T, oneByOne bool) bulkRun {
 		other(bo, "Delete", note("later-deleted-first")),
 		create(bo, note("later-deleted-first"), nil),
 		create(bo, note("after-delete"), nil),
+		// Text PostgreSQL never stores: final, never retried.
+		create(ada, note("nul"), map[string]any{"content": "<p>hel\x00lo</p>", "summary": "c\x00w"}),
+		create(ada, note("nul-title"), map[string]any{"type": "Article", "name": "ti\x00tle"}),
 	}
 
 	p := &Processor{Pool: pool, Courses: store, Sender: sender, URLs: urls, oneByOne: oneByOne}

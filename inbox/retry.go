@@ -2,7 +2,10 @@ package inbox
 
 import (
 	"errors"
+	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/colearn/colearn/courses"
 	"github.com/colearn/colearn/federation"
@@ -22,11 +25,17 @@ func applyBackoff(n int) time.Duration {
 
 // transient reports whether applying an activity failed for a reason that
 // may pass: a network error or a peer's 429/5xx while fetching, or a
-// database error. Malformed, forbidden, ignored and gone are final.
+// database error. Malformed, forbidden, ignored and gone are final, and so
+// is a database error of class 22 (data exception): the activity holds
+// what PostgreSQL never stores, such as a \u0000 in a post's text, and
+// every attempt would fail the same way.
 func transient(err error) bool {
 	var ve *courses.ValidationError
 	var se *federation.StatusError
+	var pe *pgconn.PgError
 	switch {
+	case errors.As(err, &pe) && strings.HasPrefix(pe.Code, "22"):
+		return false
 	case errors.Is(err, ErrMalformed), errors.Is(err, errIgnored),
 		errors.Is(err, courses.ErrForbidden), errors.Is(err, courses.ErrNotFound),
 		errors.Is(err, courses.ErrBlocked), errors.Is(err, courses.ErrTaken), errors.Is(err, courses.ErrTombstoned),

@@ -183,7 +183,7 @@ func (p *Processor) applyBatch(ctx context.Context, jobs []*applyJob) []applyRes
 				continue
 			}
 			if j.failed == nil && !p.oneByOne {
-				if post, c, ok := p.bulkCreateOf(ctx, tx, j.in); ok {
+				if post, c, ok := p.bulkCreateRecovering(ctx, tx, j.in); ok {
 					set = append(set, bulkCreate{job: i, post: post, course: c})
 					continue
 				}

@@ -2,6 +2,7 @@ package inbox
 
 import (
 	"context"
+	"fmt"
 
 	vocab "github.com/go-ap/activitypub"
 	"github.com/jackc/pgx/v5"
@@ -105,7 +106,13 @@ func (p *Processor) applyCreates(ctx context.Context, tx pgx.Tx, set []bulkCreat
 		offered[i] = courses.CoursePost{Post: b.post, Course: b.course}
 	}
 	mark := outbox.FanoutsDeferred(ctx)
-	err := pgx.BeginFunc(ctx, tx, func(sp pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, tx, func(sp pgx.Tx) (err error) {
+		defer func() { // see panic.go
+			if v := recover(); v != nil {
+				p.logPanic(v, "applying Creates in bulk panicked", "activities", len(set))
+				err = fmt.Errorf("applying %d Creates in bulk panicked", len(set))
+			}
+		}()
 		saved, created, err := p.Courses.CreatePosts(ctx, sp, offered)
 		if err != nil {
 			return err

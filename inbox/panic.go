@@ -6,6 +6,8 @@ import (
 	"runtime/debug"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/colearn/colearn/courses"
 )
 
 // A panic while applying an activity (a bug here, or in a library that
@@ -28,7 +30,27 @@ func (p *Processor) recovered(in *Incoming, doing string, err *error) {
 	if v == nil {
 		return
 	}
-	p.Logger.Error("inbox activity panicked; dropped", "id", in.ID, "type", in.Type, "actor", in.Actor,
-		"doing", doing, "panic", v, "stack", string(debug.Stack()))
+	p.logPanic(v, "inbox activity panicked; dropped", "id", in.ID, "type", in.Type, "actor", in.Actor, "doing", doing)
 	*err = fmt.Errorf("%w: %s panicked", ErrMalformed, doing)
+}
+
+// The bulk path (create_bulk.go) recovers too: a panic while choosing a
+// Create for it leaves that Create to create.go, and one while storing a
+// set rolls the set's savepoint back and sends every Create of it through
+// create.go, where the same panic fails only its own activity.
+
+// bulkCreateRecovering is bulkCreateOf, with a panic turned into ok false.
+func (p *Processor) bulkCreateRecovering(ctx context.Context, tx pgx.Tx, in *Incoming) (post courses.Post, c courses.Course, ok bool) {
+	defer func() {
+		if v := recover(); v != nil {
+			p.logPanic(v, "choosing a Create for the bulk path panicked; applying it alone", "id", in.ID, "actor", in.Actor)
+			post, c, ok = courses.Post{}, courses.Course{}, false
+		}
+	}()
+	return p.bulkCreateOf(ctx, tx, in)
+}
+
+// logPanic logs v with the stack that raised it.
+func (p *Processor) logPanic(v any, msg string, args ...any) {
+	p.Logger.Error(msg, append(args, "panic", v, "stack", string(debug.Stack()))...)
 }

@@ -37,32 +37,7 @@ func (f panickyFetcher) Object(_ context.Context, iri string) ([]byte, error) {
 func TestPanicsDropTheActivityNotTheProcess(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	pool, err := pgxpool.New(ctx, pgtest.NewDatabase(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	urls := federation.URLs{Scheme: "http", Host: "learn.example"}
-	keys := federation.NewKeyStore(pool)
-	if err := keys.EnsureInstanceKeys(ctx); err != nil {
-		t.Fatal(err)
-	}
-	store := courses.NewStore(pool)
-	tx, err := pool.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	owner, err := store.CreateUser(ctx, tx, courses.NewUser{Username: "olga", Password: "correct horse battery"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	course, err := store.CreateCourse(ctx, tx, owner, urls.User("olga"), courses.CourseDraft{Slug: "calm", Title: "Calm"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := tx.Commit(ctx); err != nil {
-		t.Fatal(err)
-	}
+	pool, urls, store, course := panicCourse(t)
 	courseIRI := urls.Course("calm")
 	calm, boom := "https://peer.example/users/calm", "https://peer.example/users/boom"
 	activities := []struct{ id, actor, typ, body string }{
@@ -78,30 +53,7 @@ func TestPanicsDropTheActivityNotTheProcess(t *testing.T) {
 	}
 	p := &Processor{Pool: pool, Courses: store, Fetcher: panickyFetcher{calm: calm}, Sender: &outbox.Sender{URLs: urls},
 		URLs: urls, Retention: -1, PollInterval: 10 * time.Millisecond}
-	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { p.Run(runCtx); close(done) }()
-	defer func() { cancel(); <-done }()
-
-	outcome := map[string]string{}
-	for deadline := time.Now().Add(20 * time.Second); len(outcome) < len(activities); {
-		if time.Now().After(deadline) {
-			t.Fatalf("not all applied within 20 s: %v", outcome)
-		}
-		time.Sleep(20 * time.Millisecond)
-		rows, err := pool.Query(ctx, `SELECT activity_id, error FROM inbox_activities WHERE processed_at IS NOT NULL`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for rows.Next() {
-			var id, msg string
-			if err := rows.Scan(&id, &msg); err != nil {
-				t.Fatal(err)
-			}
-			outcome[id] = msg
-		}
-		rows.Close()
-	}
+	outcome := processUntilDone(t, p, pool, len(activities))
 	if msg := outcome["https://peer.example/a/1"]; !strings.Contains(msg, "fetching "+boom+" panicked") {
 		t.Errorf("the Follow whose fetch panicked recorded %q", msg)
 	}
@@ -135,28 +87,7 @@ func (calmFetcher) Object(_ context.Context, iri string) ([]byte, error) {
 func TestPanicInBulkCreatesDropsOnlyThem(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	pool, err := pgxpool.New(ctx, pgtest.NewDatabase(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	urls := federation.URLs{Scheme: "http", Host: "learn.example"}
-	store := courses.NewStore(pool)
-	tx, err := pool.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	owner, err := store.CreateUser(ctx, tx, courses.NewUser{Username: "olga", Password: "correct horse battery"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	course, err := store.CreateCourse(ctx, tx, owner, urls.User("olga"), courses.CourseDraft{Slug: "calm", Title: "Calm"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := tx.Commit(ctx); err != nil {
-		t.Fatal(err)
-	}
+	pool, urls, _, course := panicCourse(t)
 	courseIRI := urls.Course("calm")
 	ada := "https://peer.example/users/ada"
 	if _, err := pool.Exec(ctx, `INSERT INTO course_members (course_id, actor_iri, name, handle, inbox, shared_inbox, state, via)
@@ -189,30 +120,7 @@ func TestPanicInBulkCreatesDropsOnlyThem(t *testing.T) {
 	t.Cleanup(traced.Close)
 	p := &Processor{Pool: traced, Courses: courses.NewStore(traced), Fetcher: calmFetcher{}, Sender: &outbox.Sender{URLs: urls},
 		URLs: urls, Retention: -1, PollInterval: 10 * time.Millisecond}
-	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { p.Run(runCtx); close(done) }()
-	defer func() { cancel(); <-done }()
-
-	outcome := map[string]string{}
-	for deadline := time.Now().Add(20 * time.Second); len(outcome) < len(activities); {
-		if time.Now().After(deadline) {
-			t.Fatalf("not all applied within 20 s: %v", outcome)
-		}
-		time.Sleep(20 * time.Millisecond)
-		rows, err := pool.Query(ctx, `SELECT activity_id, error FROM inbox_activities WHERE processed_at IS NOT NULL`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for rows.Next() {
-			var id, msg string
-			if err := rows.Scan(&id, &msg); err != nil {
-				t.Fatal(err)
-			}
-			outcome[id] = msg
-		}
-		rows.Close()
-	}
+	outcome := processUntilDone(t, p, pool, len(activities))
 	if tracer.bulk.Load() == 0 {
 		t.Fatal("the bulk path was never taken; the test tests nothing")
 	}
@@ -231,4 +139,68 @@ func TestPanicInBulkCreatesDropsOnlyThem(t *testing.T) {
 	if posts != 0 {
 		t.Errorf("%d posts stored by Creates that failed", posts)
 	}
+}
+
+// panicCourse makes a fresh database holding olga's course "calm".
+func panicCourse(t *testing.T) (*pgxpool.Pool, federation.URLs, *courses.Store, courses.Course) {
+	t.Helper()
+	ctx := t.Context()
+	pool, err := pgxpool.New(ctx, pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	urls := federation.URLs{Scheme: "http", Host: "learn.example"}
+	if err := federation.NewKeyStore(pool).EnsureInstanceKeys(ctx); err != nil {
+		t.Fatal(err)
+	}
+	store := courses.NewStore(pool)
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	owner, err := store.CreateUser(ctx, tx, courses.NewUser{Username: "olga", Password: "correct horse battery"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	course, err := store.CreateCourse(ctx, tx, owner, urls.User("olga"), courses.CourseDraft{Slug: "calm", Title: "Calm"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return pool, urls, store, course
+}
+
+// processUntilDone runs p until n activities are processed and returns
+// each one's recorded error by id ("" when it was applied).
+func processUntilDone(t *testing.T, p *Processor, pool *pgxpool.Pool, n int) map[string]string {
+	t.Helper()
+	ctx := t.Context()
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { p.Run(runCtx); close(done) }()
+	defer func() { cancel(); <-done }()
+	outcome := map[string]string{}
+	for deadline := time.Now().Add(20 * time.Second); len(outcome) < n; {
+		if time.Now().After(deadline) {
+			t.Fatalf("not all applied within 20 s: %v", outcome)
+		}
+		time.Sleep(20 * time.Millisecond)
+		rows, err := pool.Query(ctx, `SELECT activity_id, error FROM inbox_activities WHERE processed_at IS NOT NULL`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var id, msg string
+			if err := rows.Scan(&id, &msg); err != nil {
+				t.Fatal(err)
+			}
+			outcome[id] = msg
+		}
+		rows.Close()
+	}
+	return outcome
 }

@@ -25,7 +25,7 @@ func (h *Handler) adminSettings(w http.ResponseWriter, r *http.Request) {
 // contact and rules, action=invite creates an invite and shows its code.
 func (h *Handler) adminSettingsPost(w http.ResponseWriter, r *http.Request) {
 	if err := parseForm(w, r); err != nil {
-		h.renderError(w, r, http.StatusBadRequest, "Bad request", "The form could not be read.")
+		h.renderError(w, r, http.StatusBadRequest, "Bad request", formProblem(err))
 		return
 	}
 	var data adminData

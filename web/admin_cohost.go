@@ -60,7 +60,7 @@ func (h *Handler) adminCohost(w http.ResponseWriter, r *http.Request) {
 // co-hosting (action=remove) or refetches (action=refresh) a course.
 func (h *Handler) adminCohostPost(w http.ResponseWriter, r *http.Request) {
 	if err := parseForm(w, r); err != nil {
-		h.renderError(w, r, http.StatusBadRequest, "Bad request", "The form could not be read.")
+		h.renderError(w, r, http.StatusBadRequest, "Bad request", formProblem(err))
 		return
 	}
 	ctx, me := r.Context(), viewer(r)

@@ -24,7 +24,7 @@ func (h *Handler) domainBlocks(w http.ResponseWriter, r *http.Request) {
 // 422 with the form again, unblocking a host that is not blocked 404.
 func (h *Handler) domainBlocksPost(w http.ResponseWriter, r *http.Request) {
 	if err := parseForm(w, r); err != nil {
-		h.renderError(w, r, http.StatusBadRequest, "Bad request", "The form could not be read.")
+		h.renderError(w, r, http.StatusBadRequest, "Bad request", formProblem(err))
 		return
 	}
 	me := viewer(r)

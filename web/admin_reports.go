@@ -84,7 +84,7 @@ func (h *Handler) reportQueue(w http.ResponseWriter, r *http.Request, me courses
 // 403 for someone who may not, 404 for a report that is not open.
 func (h *Handler) resolveReport(w http.ResponseWriter, r *http.Request, me courses.User) {
 	if err := parseForm(w, r); err != nil {
-		h.renderError(w, r, http.StatusBadRequest, "Bad request", "The form could not be read.")
+		h.renderError(w, r, http.StatusBadRequest, "Bad request", formProblem(err))
 		return
 	}
 	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)

@@ -163,7 +163,7 @@ func (h *Handler) cohostedModule(w http.ResponseWriter, r *http.Request) {
 // (and retried while that server is down).
 func (h *Handler) cohostedEnroll(w http.ResponseWriter, r *http.Request, me courses.User) {
 	if err := parseForm(w, r); err != nil {
-		h.renderError(w, r, http.StatusBadRequest, "Bad request", "The form could not be read.")
+		h.renderError(w, r, http.StatusBadRequest, "Bad request", formProblem(err))
 		return
 	}
 	iri := r.PostForm.Get("course")

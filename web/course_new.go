@@ -53,7 +53,7 @@ func (h *Handler) newCourse(w http.ResponseWriter, r *http.Request, me courses.U
 // course, re-renders the form with 422.
 func (h *Handler) createCourse(w http.ResponseWriter, r *http.Request, me courses.User) {
 	if err := parseCourseForm(w, r); err != nil {
-		h.renderError(w, r, http.StatusBadRequest, "Bad request", "The form could not be read.")
+		h.renderError(w, r, http.StatusBadRequest, "Bad request", formProblem(err))
 		return
 	}
 	form := readCourseForm(r.PostForm)

@@ -45,7 +45,7 @@ type courseAction func(w http.ResponseWriter, r *http.Request, me courses.User, 
 func (h *Handler) withCourse(action courseAction) func(http.ResponseWriter, *http.Request, courses.User) {
 	return func(w http.ResponseWriter, r *http.Request, me courses.User) {
 		if err := parseCourseForm(w, r); err != nil {
-			h.renderError(w, r, http.StatusBadRequest, "Bad request", "The form could not be read.")
+			h.renderError(w, r, http.StatusBadRequest, "Bad request", formProblem(err))
 			return
 		}
 		if c, ok := h.findCourse(w, r, chi.URLParam(r, "slug")); ok {

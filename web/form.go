@@ -9,6 +9,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/colearn/colearn/courses"
+	"github.com/colearn/colearn/internal/plaintext"
 )
 
 // maxFormBytes caps account form bodies; the largest is a profile summary.
@@ -34,7 +35,12 @@ func parseFormMax(w http.ResponseWriter, r *http.Request, limit int64) error {
 	if err := r.ParseForm(); err != nil {
 		return fmt.Errorf("parse form: %w", err)
 	}
-	return nil
+	return plaintext.CheckValues(r.Form)
+}
+
+// formProblem is the message for a form parseFormMax refused.
+func formProblem(err error) string {
+	return "The form could not be read: " + err.Error() + "."
 }
 
 // localPath returns next if it is a path on this site, else "/", so that a

@@ -23,7 +23,7 @@ func (h *Handler) profileForm(w http.ResponseWriter, r *http.Request, me courses
 // with 422 and what was typed.
 func (h *Handler) profileSave(w http.ResponseWriter, r *http.Request, me courses.User) {
 	if err := parseForm(w, r); err != nil {
-		h.renderError(w, r, http.StatusBadRequest, "Bad request", "The form could not be read.")
+		h.renderError(w, r, http.StatusBadRequest, "Bad request", formProblem(err))
 		return
 	}
 	data := profileEditData{DisplayName: r.PostForm.Get("display_name"), Summary: r.PostForm.Get("summary"),

@@ -42,7 +42,7 @@ func (h *Handler) remoteForm(w http.ResponseWriter, r *http.Request, me courses.
 // that cannot be reached, with 502.
 func (h *Handler) remoteJoin(w http.ResponseWriter, r *http.Request, me courses.User) {
 	if err := parseForm(w, r); err != nil {
-		h.renderError(w, r, http.StatusBadRequest, "Bad request", "The form could not be read.")
+		h.renderError(w, r, http.StatusBadRequest, "Bad request", formProblem(err))
 		return
 	}
 	course := strings.TrimSpace(r.PostForm.Get("course"))

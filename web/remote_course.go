@@ -84,7 +84,7 @@ func (h *Handler) remoteFailed(w http.ResponseWriter, r *http.Request, me course
 // remoteCourseForm reads a remote-course form and its course IRI.
 func (h *Handler) remoteCourseForm(w http.ResponseWriter, r *http.Request) (iri string, ok bool) {
 	if err := parseCourseForm(w, r); err != nil {
-		h.renderError(w, r, http.StatusBadRequest, "Bad request", "The form could not be read.")
+		h.renderError(w, r, http.StatusBadRequest, "Bad request", formProblem(err))
 		return "", false
 	}
 	return r.PostForm.Get("course"), true

@@ -60,7 +60,7 @@ func (h *Handler) loadReported(w http.ResponseWriter, r *http.Request, data *rep
 // for something unknown.
 func (h *Handler) report(w http.ResponseWriter, r *http.Request, me courses.User) {
 	if err := parseForm(w, r); err != nil {
-		h.renderError(w, r, http.StatusBadRequest, "Bad request", "The form could not be read.")
+		h.renderError(w, r, http.StatusBadRequest, "Bad request", formProblem(err))
 		return
 	}
 	data := reportPage{PostIRI: r.PostForm.Get("post"), AccountIRI: r.PostForm.Get("account"), Comment: r.PostForm.Get("comment")}

@@ -32,7 +32,7 @@ func (h *Handler) signinForm(w http.ResponseWriter, r *http.Request) {
 // all; 503 when no password-hashing slot frees up in time.
 func (h *Handler) signin(w http.ResponseWriter, r *http.Request) {
 	if err := parseForm(w, r); err != nil {
-		h.renderError(w, r, http.StatusBadRequest, "Bad request", "The form could not be read.")
+		h.renderError(w, r, http.StatusBadRequest, "Bad request", formProblem(err))
 		return
 	}
 	data := signinData{Username: r.PostForm.Get("username"), Next: localPath(r.PostForm.Get("next"))}

@@ -30,7 +30,7 @@ func (h *Handler) signupForm(w http.ResponseWriter, r *http.Request) {
 // or the requested name made too many attempts within the throttle's window.
 func (h *Handler) signup(w http.ResponseWriter, r *http.Request) {
 	if err := parseForm(w, r); err != nil {
-		h.renderError(w, r, http.StatusBadRequest, "Bad request", "The form could not be read.")
+		h.renderError(w, r, http.StatusBadRequest, "Bad request", formProblem(err))
 		return
 	}
 	mode, err := h.cfg.Store.Registrations(r.Context())

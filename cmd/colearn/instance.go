@@ -20,6 +20,7 @@ import (
 	"github.com/colearn/colearn/federation/credential"
 	"github.com/colearn/colearn/inbox"
 	"github.com/colearn/colearn/internal/foreground"
+	"github.com/colearn/colearn/internal/plaintext"
 	"github.com/colearn/colearn/outbox"
 	"github.com/colearn/colearn/web"
 )
@@ -189,7 +190,7 @@ func (in *instance) register(ctx context.Context, nu courses.NewUser) (courses.U
 
 func (in *instance) routes() http.Handler {
 	r := chi.NewRouter()
-	r.Use(middleware.Recoverer, in.metrics.instrument, in.foreground.Handler)
+	r.Use(middleware.Recoverer, in.metrics.instrument, plaintext.Handler, in.foreground.Handler)
 	r.Get("/healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	r.Get("/readyz", in.ready)
 	fed := &federation.Handler{

@@ -286,6 +286,14 @@ func TestImportRefusesHostileArchives(t *testing.T) {
 		{"UnknownLicence", editJSON("colearn-course.json", func(v map[string]any) { v["licence"] = "All-Rights-Reserved" }), "licence", false},
 		{"BadAuthorIRI", editJSON("modules/0001.json", func(v map[string]any) { revision(v)["author"] = map[string]any{"iri": "javascript:x"} }), "author", false},
 		{"WrongFormat", editJSON("colearn-course.json", func(v map[string]any) { v["format"] = "moodle" }), "format", false},
+		{"NULInModuleTitle", editJSON("modules/0001.json", func(v map[string]any) { revision(v)["title"] = "Ty\x00pes" }), "revisions[0].title holds a NUL character", false},
+		{"NULInAuthorName", editJSON("colearn-course.json", func(v map[string]any) {
+			v["authors"].([]any)[0].(map[string]any)["name"] = "Ol\x00ga"
+		}), "authors[0].name holds a NUL character", false},
+		{"NotUTF8", with(func(es []archiveEntry) []archiveEntry {
+			es[1].body = bytes.Replace(es[1].body, []byte(`"title": "`), []byte("\"title\": \"\xff"), 1)
+			return es
+		}), "not UTF-8 text", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := [3]int{count(t, b, `SELECT count(*) FROM courses`), count(t, b, `SELECT count(*) FROM modules`), count(t, b, `SELECT count(*) FROM handles`)}

@@ -3,15 +3,19 @@ package courses
 import (
 	"archive/tar"
 	"bytes"
+	"cmp"
 	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -45,8 +49,10 @@ func badArchive(format string, args ...any) error {
 // colearn-course.json and modules/NNNN.json (absolute paths, "..", links,
 // duplicates), JSON of the wrong shape or types or with unknown fields,
 // modules that are not numbered 0001… in order or whose revisions are not
-// 1…n, invalid content (the same rules as the web forms), Markdown with
-// scripts, event handlers or javascript: links, and unknown licences.
+// 1…n, text that is not UTF-8 or holds a NUL character (which PostgreSQL
+// does not store), invalid content (the same rules as the web forms),
+// Markdown with scripts, event handlers or javascript: links, and unknown
+// licences.
 // A licence that forbids derivatives gets ErrNoDerivatives.
 func ReadArchive(r io.Reader) (*Archive, error) {
 	gz, err := gzip.NewReader(io.LimitReader(r, MaxArchiveBytes+1))
@@ -132,8 +138,17 @@ func ReadArchive(r io.Reader) (*Archive, error) {
 }
 
 // strictJSON decodes exactly one JSON value into v, refusing unknown
-// fields and values of the wrong type.
+// fields, values of the wrong type, and text PostgreSQL does not store:
+// bytes that are not UTF-8 (which encoding/json would quietly turn into
+// U+FFFD) and NUL characters (written \u0000), which would otherwise fail
+// the import in the database with a server error.
 func strictJSON(body []byte, v any) error {
+	if !utf8.Valid(body) {
+		return fmt.Errorf("not UTF-8 text (byte %d)", invalidUTF8At(body))
+	}
+	if path := nulPath(body); path != "" {
+		return fmt.Errorf("%s holds a NUL character (\\u0000)", path)
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -146,6 +161,63 @@ func strictJSON(body []byte, v any) error {
 		return errors.New("trailing data after the JSON value")
 	}
 	return nil
+}
+
+// invalidUTF8At returns the offset of the first byte of b that is not
+// part of a UTF-8 sequence.
+func invalidUTF8At(b []byte) int {
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n == 1 {
+			return i
+		}
+		i += n
+	}
+	return len(b)
+}
+
+// nulPath returns where in the JSON document body a string holds a NUL
+// character ("revisions[0].body"), or "" when none does or body does not
+// parse (strictJSON then says why). A JSON string carries a NUL only as
+// the escape \u0000, so documents without one are not walked.
+func nulPath(body []byte) string {
+	if !bytes.Contains(body, []byte(`\u0000`)) {
+		return ""
+	}
+	var v any
+	if json.Unmarshal(body, &v) != nil {
+		return ""
+	}
+	return nulIn(v, "")
+}
+
+func nulIn(v any, path string) string {
+	switch v := v.(type) {
+	case string:
+		if strings.ContainsRune(v, 0) {
+			return cmp.Or(path, "the document")
+		}
+	case []any:
+		for i, e := range v {
+			if p := nulIn(e, fmt.Sprintf("%s[%d]", path, i)); p != "" {
+				return p
+			}
+		}
+	case map[string]any:
+		for _, k := range slices.Sorted(maps.Keys(v)) {
+			key := k
+			if path != "" {
+				key = path + "." + k
+			}
+			if strings.ContainsRune(k, 0) {
+				return "a field name in " + cmp.Or(path, "the document")
+			}
+			if p := nulIn(v[k], key); p != "" {
+				return p
+			}
+		}
+	}
+	return ""
 }
 
 func (m *Manifest) check() error {

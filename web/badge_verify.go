@@ -30,10 +30,16 @@ func (h *Handler) verifyForm(w http.ResponseWriter, r *http.Request) {
 	h.render(w, r, http.StatusOK, "verify", "Verify a badge", nil)
 }
 
-// verifyPage verifies the pasted credential and shows the report.
+// verifyPage verifies the pasted credential and shows the report: 413 past
+// the size limit, 400 naming the field for a form that does not read (a NUL
+// character, bytes that are not UTF-8).
 func (h *Handler) verifyPage(w http.ResponseWriter, r *http.Request) {
 	if err := parseFormMax(w, r, credential.MaxDocument+4096); err != nil {
-		h.renderError(w, r, http.StatusRequestEntityTooLarge, "Too large", "A credential is at most 256 KiB.")
+		if tooLarge := (*http.MaxBytesError)(nil); errors.As(err, &tooLarge) {
+			h.renderError(w, r, http.StatusRequestEntityTooLarge, "Too large", "A credential is at most 256 KiB.")
+		} else {
+			h.renderError(w, r, http.StatusBadRequest, "Bad request", formProblem(err))
+		}
 		return
 	}
 	h.showCredential(w, r, []byte(r.PostForm.Get("credential")), "", nil, false)

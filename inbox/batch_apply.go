@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -309,22 +311,42 @@ func (f *finished) write(ctx context.Context, tx pgx.Tx) error {
 // the sender was answered long ago.
 func (p *Processor) record(ctx context.Context, tx pgx.Tx, in *Incoming, applyErr error, done *finished) error {
 	if errors.Is(applyErr, errHostBusy) {
-		_, err := tx.Exec(ctx, deferActivity, in.seq, applyErr.Error(), hostBusyDelay.String())
+		_, err := tx.Exec(ctx, deferActivity, in.seq, storedError(applyErr), hostBusyDelay.String())
 		return err
 	}
 	attempts := in.attempts + 1
 	if applyErr != nil && transient(applyErr) && attempts < MaxApplyAttempts {
 		p.Logger.Info("activity not applied yet; will try again", "id", in.ID, "type", in.Type, "attempt", attempts, "reason", applyErr)
-		_, err := tx.Exec(ctx, retryActivity, in.seq, attempts, applyErr.Error(), applyBackoff(attempts).String())
+		_, err := tx.Exec(ctx, retryActivity, in.seq, attempts, storedError(applyErr), applyBackoff(attempts).String())
 		return err
 	}
 	msg := ""
 	if applyErr != nil {
-		msg = applyErr.Error()
+		msg = storedError(applyErr)
 		p.Logger.Info("activity not applied", "id", in.ID, "type", in.Type, "actor", in.Actor, "reason", msg)
 	}
 	done.add(in.seq, attempts, msg)
 	return nil
+}
+
+// maxStoredError bounds the reason kept on an activity's row.
+const maxStoredError = 1024
+
+// storedError is err's message as a text column takes it: a reason often
+// quotes what the peer sent, and a NUL or bytes that are not UTF-8 there
+// would fail the statement and, with it, the whole batch's transaction,
+// again at every claim. NUL is written as \u0000, invalid bytes as U+FFFD,
+// and the message is cut to maxStoredError bytes on a rune boundary.
+func storedError(err error) string {
+	msg := strings.ToValidUTF8(strings.ReplaceAll(err.Error(), "\x00", `\u0000`), "\uFFFD")
+	if len(msg) <= maxStoredError {
+		return msg
+	}
+	cut := maxStoredError
+	for cut > 0 && !utf8.RuneStart(msg[cut]) {
+		cut--
+	}
+	return msg[:cut] + "…"
 }
 
 // hostBusyDelay is how long an activity waits when its host has no fetch

@@ -143,6 +143,12 @@ func (b *bundle) do(c *http.Client, method, path string, form url.Values, header
 	for k, v := range header {
 		req.Header.Set(k, v)
 	}
+	return b.send(c, req)
+}
+
+// send sends req as c and reads the whole response.
+func (b *bundle) send(c *http.Client, req *http.Request) response {
+	b.t.Helper()
 	resp, err := c.Do(req)
 	if err != nil {
 		b.t.Fatal(err)

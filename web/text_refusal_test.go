@@ -92,16 +92,7 @@ func (b *bundle) upload(c *http.Client, archive []byte, slug string) response {
 		b.t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", mw.FormDataContentType())
-	resp, err := c.Do(req)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	return response{status: resp.StatusCode, body: string(raw), location: resp.Header.Get("Location")}
+	return b.send(c, req)
 }
 
 // replaceInArchive returns the gzipped tar archive with old replaced by

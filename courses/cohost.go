@@ -6,9 +6,10 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/colearn/colearn/internal/plaintext"
 )
 
 // States of a co-hosted course: the instance actor's Follow is pending
@@ -102,16 +103,7 @@ func (s *Store) UpdateCohosted(ctx context.Context, q Querier, c CohostedCourse)
 // CohostRefreshFailed records why the last refetch of a co-hosted course
 // failed; the mirror itself stays as it was.
 func (s *Store) CohostRefreshFailed(ctx context.Context, q Querier, iri, reason string) error {
-	// The reason may quote the peer: cut on a character boundary, and keep
-	// no NUL or invalid bytes, which a text column refuses.
-	reason = strings.ToValidUTF8(strings.ReplaceAll(reason, "\x00", `\u0000`), "\uFFFD")
-	if len(reason) > 500 {
-		cut := 500
-		for cut > 0 && !utf8.RuneStart(reason[cut]) {
-			cut--
-		}
-		reason = reason[:cut]
-	}
+	reason = plaintext.Storable(reason, 500) // it may quote the peer
 	_, err := q.Exec(ctx, `UPDATE cohosted_courses SET refresh_error = $2 WHERE course_iri = $1`, iri, reason)
 	return err
 }

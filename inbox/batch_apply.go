@@ -4,14 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/colearn/colearn/courses"
+	"github.com/colearn/colearn/internal/plaintext"
 	"github.com/colearn/colearn/outbox"
 )
 
@@ -335,18 +334,9 @@ const maxStoredError = 1024
 // storedError is err's message as a text column takes it: a reason often
 // quotes what the peer sent, and a NUL or bytes that are not UTF-8 there
 // would fail the statement and, with it, the whole batch's transaction,
-// again at every claim. NUL is written as \u0000, invalid bytes as U+FFFD,
-// and the message is cut to maxStoredError bytes on a rune boundary.
+// again at every claim.
 func storedError(err error) string {
-	msg := strings.ToValidUTF8(strings.ReplaceAll(err.Error(), "\x00", `\u0000`), "\uFFFD")
-	if len(msg) <= maxStoredError {
-		return msg
-	}
-	cut := maxStoredError
-	for cut > 0 && !utf8.RuneStart(msg[cut]) {
-		cut--
-	}
-	return msg[:cut] + "…"
+	return plaintext.Storable(err.Error(), maxStoredError)
 }
 
 // hostBusyDelay is how long an activity waits when its host has no fetch

@@ -1,8 +1,10 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -241,4 +243,24 @@ func mustNotContain(t *testing.T, r response, unwanted ...string) {
 			t.Fatalf("body contains %q:\n%s", w, r.body)
 		}
 	}
+}
+
+// upload posts archive to the import form as c, with slug as the handle.
+func (b *bundle) upload(c *http.Client, archive []byte, slug string) response {
+	b.t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, err := mw.CreateFormFile("archive", "course.tar.gz")
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	fw.Write(archive)
+	mw.WriteField("slug", slug)
+	mw.Close()
+	req, err := http.NewRequestWithContext(b.ctx, "POST", b.srv.URL+"/courses/new/import", &body)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	return b.send(c, req)
 }

@@ -1,10 +1,7 @@
 package web_test
 
 import (
-	"bytes"
 	"fmt"
-	"io"
-	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strings"
@@ -101,32 +98,12 @@ func TestWebModules(t *testing.T) {
 	if arch.status != http.StatusOK || arch.header.Get("Content-Type") != "application/gzip" {
 		t.Fatalf("export: %d %s", arch.status, arch.header.Get("Content-Type"))
 	}
-	upload := func(c *http.Client, archive []byte, slug string) response {
-		var body bytes.Buffer
-		mw := multipart.NewWriter(&body)
-		fw, _ := mw.CreateFormFile("archive", "course.tar.gz")
-		fw.Write(archive)
-		mw.WriteField("slug", slug)
-		mw.Close()
-		req, err := http.NewRequestWithContext(b.ctx, "POST", b.srv.URL+"/courses/new/import", &body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Content-Type", mw.FormDataContentType())
-		resp, err := c.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		raw, _ := io.ReadAll(resp.Body)
-		return response{status: resp.StatusCode, body: string(raw), location: resp.Header.Get("Location")}
-	}
-	if r := upload(ben, []byte(arch.body), "go-again"); r.status != http.StatusSeeOther || r.location != "/courses/go-again" {
+	if r := b.upload(ben, []byte(arch.body), "go-again"); r.status != http.StatusSeeOther || r.location != "/courses/go-again" {
 		t.Fatalf("import: %d %q\n%s", r.status, r.location, r.body)
 	}
 	mustContain(t, b.get(ben, "/courses/go-again"), "Types")
 	before := b.count(`SELECT count(*) FROM courses`)
-	r = upload(ben, []byte("not an archive"), "evil")
+	r = b.upload(ben, []byte("not an archive"), "evil")
 	if r.status != http.StatusUnprocessableEntity {
 		t.Fatalf("hostile import: %d", r.status)
 	}

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"html"
 	"io"
-	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strings"
@@ -73,26 +72,6 @@ func TestVerifyFormNamesTextPostgreSQLNeverStores(t *testing.T) {
 	if r := b.post(b.client(), "/verify", url.Values{"credential": {strings.Repeat("x", 300<<10)}}); r.status != http.StatusRequestEntityTooLarge {
 		t.Fatalf("oversized credential: %d, want 413", r.status)
 	}
-}
-
-// upload posts archive to the import form as c, with slug as the handle.
-func (b *bundle) upload(c *http.Client, archive []byte, slug string) response {
-	b.t.Helper()
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
-	fw, err := mw.CreateFormFile("archive", "course.tar.gz")
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	fw.Write(archive)
-	mw.WriteField("slug", slug)
-	mw.Close()
-	req, err := http.NewRequestWithContext(b.ctx, "POST", b.srv.URL+"/courses/new/import", &body)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	return b.send(c, req)
 }
 
 // replaceInArchive returns the gzipped tar archive with old replaced by
